@@ -6,16 +6,24 @@ precision) and fixed points, basins and contraction of the networks.
 
 from __future__ import annotations
 
-from . import activations
+from . import activations, ensembles, training
 from .activations import Activation
 from .errors import ConvergenceError, RmtfpError
+from .dynamics import *  # noqa: F401,F403
+from .dynamics import __all__ as _dynamics_all
+from .sampling import *  # noqa: F401,F403
+from .sampling import __all__ as _sampling_all
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
     "activations",
+    "ensembles",
+    "training",
     "Activation",
     "ConvergenceError",
     "RmtfpError",
+    *_dynamics_all,
+    *_sampling_all,
 ]

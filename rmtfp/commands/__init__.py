@@ -1,0 +1,70 @@
+"""Subcommands of the ``rmtfp`` CLI, one module each (see :mod:`rmtfp.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["parse_range", "dump_json", "to_jsonable"]
+
+
+def parse_range(text: str, name: str = "--lam") -> np.ndarray:
+    """Parse ``start:stop:num`` (inclusive, linear; ``log:start:stop:num`` for a
+    geometric grid) or a comma list ``a,b,c`` into a float array."""
+    text = text.strip()
+    try:
+        if ":" in text:
+            parts = text.split(":")
+            geometric = parts[0] == "log"
+            if geometric:
+                parts = parts[1:]
+            if len(parts) != 3:
+                raise ValueError
+            start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+            if num < 1:
+                raise ValueError
+            if geometric:
+                if start <= 0 or stop <= 0:
+                    raise ValueError
+                return np.geomspace(start, stop, num)
+            return np.linspace(start, stop, num)
+        values = [float(v) for v in text.split(",") if v.strip()]
+        if not values:
+            raise ValueError
+        return np.array(values)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{name} must be START:STOP:NUM, log:START:STOP:NUM or a comma list of numbers, got {text!r}"
+        ) from None
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/mpmath containers to plain JSON types (NaN/inf become None)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, complex):
+        return {"re": to_jsonable(obj.real), "im": to_jsonable(obj.imag)}
+    if hasattr(obj, "real") and hasattr(obj, "imag") and type(obj).__module__.startswith("mpmath"):
+        return to_jsonable(complex(obj))
+    if type(obj).__module__.startswith("mpmath"):
+        return to_jsonable(float(obj))
+    return obj
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(to_jsonable(obj), allow_nan=False)

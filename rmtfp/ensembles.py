@@ -1,0 +1,5 @@
+"""Ensembles of random networks."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Plots (basins)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Plots (ensembles)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Plots (spectra)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Finite-width Jacobian spectra."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Trained autoencoders."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
