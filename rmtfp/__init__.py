@@ -12,6 +12,8 @@ from .errors import ConvergenceError, RmtfpError
 from .dynamics import *  # noqa: F401,F403
 from .dynamics import __all__ as _dynamics_all
 from .sampling import *  # noqa: F401,F403
+from .spectrum import *  # noqa: F401,F403
+from .spectrum import __all__ as _spectrum_all
 from .sampling import __all__ as _sampling_all
 
 __version__ = "0.1.0"
@@ -26,4 +28,5 @@ __all__ = [
     "RmtfpError",
     *_dynamics_all,
     *_sampling_all,
+    *_spectrum_all,
 ]

@@ -554,22 +554,24 @@ class Activation:
                     "has no finite fixed point above q0 (q grows without bound)", last=hi)
             root = optimize.brentq(f, lo, hi, xtol=tol * hi, rtol=4 * np.finfo(float).eps)
         else:
+            # the recursion decreases: find the largest root below q0.  A sign
+            # change counts only when f clears its rounding level (16 eps q).
             hi, lo = q0, q0
             root = None
-            for _ in range(1100):
+            while lo > 1e-13 * q0:
                 lo = lo / 2
-                if lo < 1e-300:
-                    break
-                if f(lo) >= 0:
+                if f(lo) > 16 * np.finfo(float).eps * lo:
+                    root = optimize.brentq(f, lo, hi, xtol=tol * lo, rtol=4 * np.finfo(float).eps)
                     break
                 hi = lo
-            if lo < 1e-300 or f(lo) < 0:
-                if sigma_b2 == 0 and abs(float(self.phi(0.0))) < 1e-300:
+            if root is None:
+                if sigma_b2 == 0 and float(self.phi(0.0)) == 0.0:
+                    # q = 0 is the attracting fixed point (approached slowly, like 1/l at criticality)
                     root = 0.0
-                else:  # pragma: no cover - f(0) = sigma_b2 + sigma_w2 phi(0)^2 > 0
-                    raise ConvergenceError("could not bracket q*", last=lo)
-            else:
-                root = optimize.brentq(f, lo, hi, xtol=tol * lo, rtol=4 * np.finfo(float).eps)
+                else:
+                    raise ConvergenceError(
+                        f"could not bracket q* for {self.name!r} at sigma_w2={sigma_w2}, sigma_b2={sigma_b2}",
+                        last=lo)
         if dps is None or root == 0.0:
             return mpmath.mpf(root) if dps else float(root)
         with workdps(dps):

@@ -1,0 +1,261 @@
+"""Eigenvalue density of J J^T: the public entry point :func:`density`."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from typing import Any, Optional, Sequence, Union
+
+import mpmath
+import numpy as np
+
+from ..activations import Activation, get
+from ..precision import check_dps, workdps
+from .equation import Equation
+from .solvers import Status, newton_continuation, papers_iteration, polynomial_roots
+from .support import support as _support
+
+__all__ = ["DensityResult", "density", "resolve_parameters", "check_lam"]
+
+METHODS = ("auto", "newton", "polynomial", "iteration")
+
+
+@dataclasses.dataclass(frozen=True)
+class DensityResult:
+    """Eigenvalue density of J J^T on a grid of lambda.
+
+    Attributes
+    ----------
+    lam : ndarray
+        The points, in the order given.
+    density : ndarray
+        rho(lambda), the continuous part (float64, or ``mpmath.mpf`` objects
+        when computed with ``dps``).
+    w : ndarray
+        w(lambda + i eta) at the final eta (0 except for ``"iteration"``).
+    status : ndarray of int8
+        Per point :class:`~rmtfp.spectrum.Status` (0 = converged).
+    atom : float
+        Mass of the atom at lambda = 0, P(phi'(h) = 0).
+    lambda_max : float
+        Upper edge of the support.
+    params : dict
+        Everything that produced the result.
+    """
+
+    lam: np.ndarray
+    density: np.ndarray
+    w: np.ndarray
+    status: np.ndarray
+    atom: float
+    lambda_max: float
+    params: dict
+
+    @property
+    def converged(self) -> bool:
+        """True when every point converged."""
+        return bool(np.all(self.status == Status.CONVERGED))
+
+    @property
+    def n_failed(self) -> int:
+        return int(np.sum(self.status != Status.CONVERGED))
+
+    def status_names(self) -> list[str]:
+        return Status.names(self.status)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (floats; complex w as [re, im] pairs)."""
+        w = np.array([complex(v) for v in np.ravel(self.w)])
+        return {
+            "lam": [float(x) for x in np.ravel(self.lam)],
+            "density": [float(x) for x in np.ravel(self.density)],
+            "w": [[float(v.real), float(v.imag)] for v in w],
+            "status": self.status_names(),
+            "atom": float(self.atom),
+            "lambda_max": float(self.lambda_max),
+            "params": dict(self.params),
+        }
+
+
+def check_lam(lam) -> np.ndarray:
+    """lam as a 1-d float array; raises ValueError for empty, non-finite or non-positive points."""
+    try:
+        arr = np.asarray(lam, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"lam must be an array of positive real numbers, got {lam!r}") from None
+    if arr.ndim > 1:
+        raise ValueError(f"lam must be a scalar or 1-d array, got shape {arr.shape}")
+    arr = np.atleast_1d(arr)
+    if arr.size == 0:
+        raise ValueError("lam must contain at least one point, got an empty grid")
+    bad = ~np.isfinite(arr) | (arr <= 0)
+    if bad.any():
+        raise ValueError(f"lam must be finite and > 0 (the atom at 0 is reported separately), got {arr[bad][0]!r}")
+    return arr
+
+
+def _check_depth(depth) -> int:
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 1:
+        raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
+    return int(depth)
+
+
+def _check_variance(name: str, value, allow_zero: bool) -> float:
+    if isinstance(value, str) and value.strip().lower() in ("inf", "infinite", "cauchy"):
+        raise ValueError(
+            f"{name}={value!r}: the spectral theory needs weights of finite variance; Cauchy/heavy-tailed "
+            "weights have no theory here (use rmtfp.sample_jacobian_spectrum to sample them)"
+        )
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
+    if math.isinf(v):
+        raise ValueError(
+            f"{name}={value!r}: infinite variance (Cauchy-like weights) has no spectral theory; "
+            "sample such networks with rmtfp.sample_jacobian_spectrum instead"
+        )
+    if math.isnan(v) or v < 0 or (v == 0 and not allow_zero):
+        raise ValueError(f"{name} must be finite and {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    return v
+
+
+def resolve_parameters(activation, depth, sigma_w2, q, sigma_b2):
+    """Validate parameters and resolve q (q* from sigma_w2, sigma_b2 when q is None).
+
+    Returns (activation, depth, sigma_w2, q, sigma_b2, q_source) where q is
+    None only when the law of D^2 does not depend on q.
+    """
+    act = get(activation)
+    depth = _check_depth(depth)
+    sigma_w2 = _check_variance("sigma_w2", sigma_w2, allow_zero=False)
+    sigma_b2 = _check_variance("sigma_b2", sigma_b2, allow_zero=True)
+    if q is not None and not isinstance(q, numbers.Real):
+        if isinstance(q, (Sequence, np.ndarray)):
+            raise ValueError("q must be a single positive number here; per-layer q sequences are "
+                             "handled by rmtfp.density(q=[...])")
+        raise ValueError(f"q must be a positive real number or None, got {q!r}")
+    if q is not None:
+        q = _check_variance("q", q, allow_zero=False)
+        source = "given"
+    elif not act.depends_on_q:
+        source = "not needed"
+    else:
+        q = act.q_star(sigma_w2, sigma_b2)
+        source = "q_star"
+    return act, depth, sigma_w2, q, sigma_b2, source
+
+
+def _two_point(act: Activation, q):
+    """(c, v) when D^2 in {0, v} with P(D^2 = v) = c, else None."""
+    s = act.d2_structure
+    if s.kind == "discrete" and len(s.values) == 1:
+        vals, probs = act._discrete_law(q if q is not None else 1.0)
+        return float(probs[0]), float(vals[0])
+    if q == 0:  # degenerate law
+        return 1.0, float(act.dphi(0.0)) ** 2
+    return None
+
+
+def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float = 1.0,
+            q: Optional[Union[float, Sequence[float]]] = None, sigma_b2: float = 0.0,
+            dps: Optional[int] = None, method: str = "auto", **options) -> DensityResult:
+    """Eigenvalue density rho(lambda) of J J^T, J = prod_{l=1}^L D_l W_l.
+
+    Solves w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) (THEORY; the
+    papers' eq. (14)/(19) is the case sigma_w^2 = 1) and returns
+    rho(lambda) = -Im w(lambda + i0)/(pi lambda).
+
+    Parameters
+    ----------
+    lam : array_like of float > 0
+        Points at which to evaluate the density (any order).
+    activation : str or Activation
+    depth : int >= 1
+        Number of layers L.
+    sigma_w2 : float > 0
+        Weight variance times the width (entries of W have variance sigma_w2/N).
+    q : float > 0, sequence of floats, or None
+        Variance of the pre-activations.  ``None``: q* from (sigma_w2,
+        sigma_b2), or not needed when the law of phi'(h)^2 does not depend on
+        q (linear, ReLU).  A sequence of ``depth`` values solves the
+        layer-dependent equation (layers off the fixed point).
+    sigma_b2 : float >= 0
+        Bias variance (enters only through q*).
+    dps : int, optional
+        Decimal digits (mpmath); float64 and vectorised when ``None``.
+    method : {"auto", "newton", "polynomial", "iteration"}
+        ``"newton"`` (default for ``"auto"``): Newton continuation finishing
+        on the real axis.  ``"polynomial"``: roots of z w = s(1+w)(c+w)^L
+        (two-point laws only, float64).  ``"iteration"``: the papers' scheme
+        (options ``b``, ``N``, ``eps``, ``N0``, ``w0``); its density is at
+        eta = b^{-N}, i.e. Poisson-smoothed.
+    **options
+        Passed to the solver.
+
+    Returns
+    -------
+    DensityResult
+
+    Raises
+    ------
+    ValueError
+        Bad input (depth < 1, lambda <= 0 or non-finite, variances <= 0,
+        unknown activation, dps out of range, infinite-variance weights).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    lam = check_lam(lam)
+    dps = check_dps(dps)
+    if q is not None and isinstance(q, (Sequence, np.ndarray)) and not isinstance(q, str):
+        from .layered import density_layered  # layer-dependent laws
+
+        return density_layered(lam, activation, depth, q, sigma_w2=sigma_w2, sigma_b2=sigma_b2, dps=dps,
+                               method=method, **options)
+    act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
+    sup = _support(act, depth, sigma_w2=sigma_w2, q=q if q is not None else None, _resolved=True)
+    params = dict(activation=act.name, depth=depth, sigma_w2=sigma_w2, sigma_b2=sigma_b2,
+                  q=None if q is None else float(q), q_source=q_source, dps=dps, method=method,
+                  **{k: v for k, v in options.items()})
+    if method == "auto":
+        method = "newton"
+        params["method"] = "newton"
+    if method == "polynomial":
+        tp = _two_point(act, q)
+        if tp is None:
+            raise ValueError(f"method='polynomial' needs a law of D^2 with one non-zero value (linear, ReLU, "
+                             f"hard-tanh); activation {act.name!r} has none")
+        if dps is not None:
+            raise ValueError("method='polynomial' is float64 only; use dps=None or method='newton'")
+        c, v = tp
+        w, status = polynomial_roots(lam, depth, (sigma_w2 * v) ** depth, c, **options)
+        dens = -w.imag / (np.pi * lam)
+        return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
+
+    if dps is None:
+        eq = Equation(act, depth, sigma_w2, q, None)
+        return _solve(eq, lam, method, options, sup, params)
+    with workdps(dps):
+        eq = Equation(act, depth, mpmath.mpf(sigma_w2), None if q is None else mpmath.mpf(q), dps)
+        res = _solve(eq, lam, method, options, sup, params)
+        dens = np.array([+x for x in res.density], dtype=object)
+        w = np.array([+x for x in res.w], dtype=object)
+    return dataclasses.replace(res, density=dens, w=w)
+
+
+def _solve(eq: Equation, lam, method, options, sup, params) -> DensityResult:
+    bk = eq.backend
+    lam_b = bk.farray(lam)
+    if method == "iteration":
+        w, z, status, n_hit = papers_iteration(eq, lam_b, **options)
+        dens = -bk.imag((1 + w) / z) / float(np.pi) if eq.dps is None else \
+            -bk.imag((1 + w) / z) / mpmath.pi
+        params = dict(params, steps_at_N0=n_hit.tolist())
+    else:
+        w, status = newton_continuation(eq, lam_b, **options)
+        # Im w <= 0 up to rounding (larger violations carry Status.WRONG_BRANCH)
+        im = np.minimum(bk.imag(w), 0) if eq.dps is None else np.array(
+            [min(v, 0) for v in bk.imag(w)], dtype=object)
+        dens = -im / (np.pi * lam_b) if eq.dps is None else -im / (mpmath.pi * lam_b)
+    return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)

@@ -1,0 +1,152 @@
+"""Exact spectral laws used as references: Marchenko-Pastur and Fuss-Catalan.
+
+* :func:`marchenko_pastur_density`: the free Poisson law with rate ``ratio``
+  and jump size ``sigma2``; it is the law of J J^T for a single layer
+  (L = 1) whose D^2 takes the value 1 with probability ``ratio`` and 0
+  otherwise, with sigma_w^2 = ``sigma2``.
+* :func:`fuss_catalan_density`, :func:`fuss_catalan_moments`: the law of
+  J J^T for a product of s Gaussian matrices (linear network of depth s,
+  sigma_w^2 = 1), whose moments are the Fuss-Catalan numbers
+  C((s+1)k, k)/(sk + 1).  The density is evaluated through the
+  Haagerup-Moeller parametrisation, t in (0, pi/(s+1)):
+
+      lambda(t) = sin((s+1)t)^{s+1} / (sin t sin(st)^s),
+      rho(t)    = sin^2 t sin(st)^{s-1} / (pi sin((s+1)t)^s).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import mpmath
+import numpy as np
+
+from ..precision import check_dps, workdps
+
+__all__ = [
+    "marchenko_pastur_density",
+    "marchenko_pastur_support",
+    "fuss_catalan_density",
+    "fuss_catalan_moments",
+    "fuss_catalan_lambda_max",
+]
+
+
+def _check_lam(lam) -> np.ndarray:
+    arr = np.asarray(lam, dtype=float)
+    if arr.size == 0:
+        raise ValueError("lam must contain at least one point, got an empty array")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        bad = arr[~(np.isfinite(arr) & (arr > 0))].ravel()[0]
+        raise ValueError(f"lam must be finite and > 0, got {bad!r}")
+    return arr
+
+
+def _check_positive(name, value):
+    if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return float(value)
+
+
+def marchenko_pastur_support(ratio: float = 1.0, sigma2: float = 1.0) -> tuple[float, float]:
+    """Edges sigma2 (1 -+ sqrt(ratio))^2 of the continuous part."""
+    ratio = _check_positive("ratio", ratio)
+    sigma2 = _check_positive("sigma2", sigma2)
+    r = math.sqrt(ratio)
+    return sigma2 * (1 - r) ** 2, sigma2 * (1 + r) ** 2
+
+
+def marchenko_pastur_density(lam, ratio: float = 1.0, sigma2: float = 1.0) -> np.ndarray:
+    """Continuous part of the free Poisson law (rate ``ratio``, jump ``sigma2``).
+
+    rho(lambda) = sqrt((b - lambda)(lambda - a)) / (2 pi sigma2 lambda) on
+    [a, b] = sigma2 [(1 - sqrt(ratio))^2, (1 + sqrt(ratio))^2]; the law has in
+    addition an atom of mass max(0, 1 - ratio) at 0.
+    """
+    lam = _check_lam(lam)
+    a, b = marchenko_pastur_support(ratio, sigma2)
+    inside = (lam > a) & (lam < b)
+    out = np.zeros_like(lam)
+    li = lam[inside]
+    out[inside] = np.sqrt((b - li) * (li - a)) / (2 * np.pi * sigma2 * li)
+    return out
+
+
+def fuss_catalan_moments(s: int, k: int) -> list[int]:
+    """The first ``k`` Fuss-Catalan numbers C((s+1)j, j)/(sj + 1), j = 1..k (exact integers)."""
+    if isinstance(s, bool) or int(s) != s or s < 1:
+        raise ValueError(f"s must be an integer >= 1, got {s!r}")
+    if isinstance(k, bool) or int(k) != k or k < 1:
+        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    s, k = int(s), int(k)
+    return [math.comb((s + 1) * j, j) // (s * j + 1) for j in range(1, k + 1)]
+
+
+def fuss_catalan_lambda_max(s: float) -> float:
+    """Upper edge (s+1)^{s+1}/s^s of the Fuss-Catalan law."""
+    s = _check_positive("s", s)
+    return (s + 1) ** (s + 1) / s**s
+
+
+def _hm_lambda(t, s, lib):
+    return lib.sin((s + 1) * t) ** (s + 1) / (lib.sin(t) * lib.sin(s * t) ** s)
+
+
+def _hm_density(t, s, lib):
+    return lib.sin(t) ** 2 * lib.sin(s * t) ** (s - 1) / (lib.pi * lib.sin((s + 1) * t) ** s)
+
+
+def fuss_catalan_density(lam, s: float, dps: Optional[int] = None):
+    """Density of the Fuss-Catalan law of order ``s`` (Haagerup-Moeller).
+
+    Parameters
+    ----------
+    lam : array_like of float > 0
+    s : float >= 1
+        The depth L of a linear network with sigma_w^2 = 1.
+    dps : int, optional
+        Decimal digits; returns an object array of ``mpmath.mpf`` when given.
+
+    Notes
+    -----
+    lambda(t) decreases from (s+1)^{s+1}/s^s at t = 0 to 0 at t = pi/(s+1);
+    each lambda is inverted for t by bisection in float64 (to machine
+    precision) and polished by Newton's method at ``dps`` digits.
+    """
+    lam = _check_lam(lam)
+    s = _check_positive("s", s)
+    if s < 1:
+        raise ValueError(f"s must be >= 1, got {s!r}")
+    dps = check_dps(dps)
+    lmax = fuss_catalan_lambda_max(s)
+    flat = lam.ravel()
+    inside = flat < lmax
+    # float64 bisection on log lambda(t), vectorised
+    lo = np.zeros(inside.sum())
+    hi = np.full(inside.sum(), math.pi / (s + 1))
+    target = np.log(flat[inside])
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            val = np.log(_hm_lambda(mid, s, np))
+            go_right = val > target  # lambda decreasing in t
+            lo = np.where(go_right, mid, lo)
+            hi = np.where(go_right, hi, mid)
+    t = 0.5 * (lo + hi)
+    if dps is None:
+        out = np.zeros_like(flat)
+        with np.errstate(all="ignore"):
+            out[inside] = _hm_density(t, s, np)
+        return out.reshape(lam.shape)
+    out = np.empty(flat.shape, dtype=object)
+    with workdps(dps):
+        sm = mpmath.mpf(s)
+        vals = []
+        for ti, li in zip(t, flat[inside]):
+            lm = mpmath.mpf(li)
+            tt = mpmath.findroot(lambda x: mpmath.log(_hm_lambda(x, sm, mpmath)) - mpmath.log(lm), mpmath.mpf(ti))
+            vals.append(_hm_density(tt, sm, mpmath))
+        out[inside] = vals
+        out[~inside] = mpmath.mpf(0)
+    return out.reshape(lam.shape)

@@ -1,0 +1,156 @@
+"""Support of the spectrum of J J^T: upper edge lambda_max and the atom at 0.
+
+On the real axis above the spectrum, w = m_K(u) with u in (0, 1/sup D^2)
+real, and the equation gives lambda as a function of u,
+
+    lambda(u) = sigma_w^{2L} (1 + m_K(u)) m_K(u)^{L-1} / u^L,
+
+which decreases from +inf (u -> 0) to a minimum: that minimum is the upper
+edge lambda_max (a branch point, dF/dw = 0).  For the two-point laws
+m_K = c v u/(1 - v u) it is explicit (THEORY): the branch point solves
+L w^2 + (L-1) w - c = 0 and lambda_max = s (1+w)(c+w)^L / w,
+s = (sigma_w^2 v)^L.  The atom at 0 has mass P(phi'(h) = 0).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Optional
+
+import mpmath
+import numpy as np
+from scipy import optimize
+
+from ..activations import Activation
+from ..errors import ConvergenceError
+from ..precision import check_dps, workdps
+
+__all__ = ["Support", "support"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Support:
+    """Upper edge and atom of the law of J J^T.
+
+    Attributes
+    ----------
+    lambda_max : float
+        Upper edge of the continuous part.
+    atom : float
+        Mass at lambda = 0.
+    w_edge : float
+        w at the edge (the branch point).
+    params : dict
+    """
+
+    lambda_max: Any
+    atom: float
+    w_edge: Any
+    params: dict
+
+    def to_dict(self) -> dict:
+        return {"lambda_max": float(self.lambda_max), "atom": float(self.atom), "w_edge": float(self.w_edge),
+                "params": dict(self.params)}
+
+
+def _two_point_edge(L: int, s: float, c: float):
+    w = (-(L - 1) + math.sqrt((L - 1) ** 2 + 4 * L * c)) / (2 * L)
+    return s * (1 + w) * (c + w) ** L / w, w
+
+
+def support(activation, depth: int, sigma_w2: float = 1.0, q: Optional[float] = None, sigma_b2: float = 0.0,
+            dps: Optional[int] = None, _resolved: bool = False) -> Support:
+    """Upper edge lambda_max and atom of the spectrum of J J^T.
+
+    Parameters are those of :func:`rmtfp.density`.
+    """
+    from .density import resolve_parameters
+
+    dps = check_dps(dps)
+    if _resolved:
+        act = activation
+        source = "given" if q is not None else "not needed"
+    else:
+        act, depth, sigma_w2, q, sigma_b2, source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
+    params = dict(activation=act.name, depth=depth, sigma_w2=sigma_w2, q=None if q is None else float(q),
+                  q_source=source)
+    atom = act.zero_probability(q) if act.depends_on_q else act.zero_probability()
+    L = depth
+    s_struct = act.d2_structure
+    if (s_struct.kind == "discrete" and len(s_struct.values) == 1) or q == 0:
+        if q == 0 and s_struct.kind != "discrete":
+            c, v = 1.0, float(act.dphi(0.0)) ** 2
+        else:
+            vals, probs = act._discrete_law(q if q is not None else 1.0)
+            c, v = float(probs[0]), float(vals[0])
+        if dps is None:
+            lmax, w = _two_point_edge(L, (sigma_w2 * v) ** L, c)
+            return Support(lmax, atom, w, params)
+        with workdps(dps):
+            vm, cm = _exact_two_point(act, q)
+            sm = (mpmath.mpf(sigma_w2) * vm) ** L
+            w = (-(L - 1) + mpmath.sqrt((L - 1) ** 2 + 4 * L * cm)) / (2 * L)
+            lmax = sm * (1 + w) * (cm + w) ** L / w
+            return Support(+lmax, atom, +w, params)
+    lmax, u, w = _generic_edge(act, L, sigma_w2, q)
+    if dps is None:
+        return Support(lmax, atom, w, params)
+    with workdps(dps):
+        qm = mpmath.mpf(q)
+        s2 = mpmath.mpf(sigma_w2)
+
+        def dlog(uu):
+            m, dm = act._mgf_mp(mpmath.mpc(uu), qm, "auto")
+            m, dm = m.real, dm.real
+            return dm * (1 / (1 + m) + (L - 1) / m) - L / uu
+
+        try:
+            um = mpmath.findroot(dlog, mpmath.mpf(u))
+        except (ValueError, ZeroDivisionError) as exc:  # pragma: no cover
+            raise ConvergenceError(f"edge refinement failed: {exc}", last=u) from exc
+        m = act._mgf_mp(mpmath.mpc(um), qm, "auto")[0].real
+        lmax = s2**L * (1 + m) * m ** (L - 1) / um**L
+        return Support(+lmax, atom, +m, params)
+
+
+def _exact_two_point(act: Activation, q):
+    """(v, c) of a two-point law at the current mpmath precision."""
+    if q == 0 and act.d2_structure.kind != "discrete":
+        return act.dphi_mp(mpmath.mpf(0)) ** 2, mpmath.mpf(1)
+    vals, probs = act._discrete_law_mp(mpmath.mpf(q) if q is not None else mpmath.mpf(1))
+    return vals[0], probs[0]
+
+
+def _generic_edge(act: Activation, L: int, sigma_w2: float, q):
+    """lambda_max by minimising lambda(u) on (0, 1/sup D^2), float64."""
+    ucut = 1.0 / act.d2_max
+
+    def lam_of_x(x):
+        u = ucut * x
+        m = np.real(act.mgf_d2(np.asarray(u, dtype=complex), q))
+        with np.errstate(all="ignore"):
+            return sigma_w2**L * (1 + m) * m ** (L - 1) / u**L, m
+
+    s = np.linspace(-20.0, 30.0, 600)
+    x = 1.0 / (1.0 + np.exp(-s))
+    x = x[x < 1 - 1e-13]
+    lam, _ = lam_of_x(x)
+    ok = np.isfinite(lam) & (lam > 0)
+    if not ok.any():
+        raise ConvergenceError(f"could not locate the spectral edge for {act.name!r}")
+    # first local minimum from small u (large lambda)
+    idx = np.flatnonzero(ok)
+    lam_ok = lam[idx]
+    i = int(np.argmax(np.diff(lam_ok) > 0)) if np.any(np.diff(lam_ok) > 0) else len(lam_ok) - 1
+    lo = s[idx[max(i - 1, 0)]]
+    hi = s[idx[min(i + 1, len(idx) - 1)]]
+
+    def f(ss):
+        xx = 1.0 / (1.0 + math.exp(-ss))
+        return float(lam_of_x(np.array([xx]))[0][0])
+
+    r = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
+    xx = 1.0 / (1.0 + math.exp(-r.x))
+    lmax, m = lam_of_x(np.array([xx]))
+    return float(lmax[0]), ucut * xx, float(m[0])
