@@ -1,0 +1,456 @@
+"""Feed-forward networks Phi: R^{n_0} -> R^{n_L} as data.
+
+A network is a list of weight matrices W_l (shape (n_{l+1}, n_l)), bias
+vectors b_l (length n_{l+1}) and an activation phi applied elementwise:
+
+    x^{l+1} = phi(W_l x^l + b_l),   l = 0, ..., L - 1,   Phi(x^0) = x^L,
+
+with phi on every layer by default (the papers' reading); with
+``last_activation=False`` the last layer is affine.  L = ``depth`` is the
+number of weight matrices and ``widths`` = (n_0, ..., n_L).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from typing import Callable, Optional, Sequence, Union
+
+import numpy as np
+from scipy import special
+
+from .. import activations as _activations
+from ..activations import Activation
+from ..activations.builtins import BUILTINS
+from ..activations.core import _check_positive
+
+__all__ = ["Network"]
+
+_INIT_LAWS = ("normal", "cauchy")
+_SCALE_MEANS = ("variance", "scale")
+# (phi in place, phi') for the built-in activations; used only when the
+# activation's expression is the built-in one (checked at construction), so a
+# re-registered name never silently gets the wrong function.
+_SQRT_PI_2 = math.sqrt(math.pi) / 2
+
+
+def _relu_inplace(h):
+    np.maximum(h, 0.0, out=h)
+
+
+def _relu_d(h):
+    # sympy's derivative of Max(0, x) is Heaviside(x), which is 1/2 at 0
+    return np.heaviside(h, 0.5)
+
+
+def _hardtanh_d(h):
+    return (np.abs(h) <= 1.0).astype(float)
+
+
+def _erf_inplace(h):
+    h *= _SQRT_PI_2
+    special.erf(h, out=h)
+
+
+def _erf_d(h):
+    return np.exp(-(math.pi / 4) * h * h)
+
+
+def _tanh_d(h):
+    t = np.tanh(h)
+    return 1.0 - t * t
+
+
+def _sigmoid_d(h):
+    return special.expit(h) * special.expit(-h)
+
+
+_FAST = {
+    "linear": (lambda h: None, lambda h: np.ones_like(h)),
+    "relu": (_relu_inplace, _relu_d),
+    "hardtanh": (lambda h: np.clip(h, -1.0, 1.0, out=h), _hardtanh_d),
+    "erf": (_erf_inplace, _erf_d),
+    "tanh": (lambda h: np.tanh(h, out=h), _tanh_d),
+    "sigmoid": (lambda h: special.expit(h, out=h), _sigmoid_d),
+}
+_BUILTIN_EXPR = {a.name: a.expr for a in BUILTINS}
+
+
+def _fast_path(act: Activation):
+    name = act.name.lower()
+    if name in _FAST and _BUILTIN_EXPR.get(name) == act.expr:
+        return _FAST[name]
+    return None
+
+
+def _as_matrix(value, name: str) -> np.ndarray:
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real 2-d array, got {type(value).__name__}") from None
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-d array (n_out, n_in), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite, got {bad} non-finite entries")
+    arr.setflags(write=False)
+    return arr
+
+
+def _as_vector(value, name: str, length: int) -> np.ndarray:
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real 1-d array, got {type(value).__name__}") from None
+    if arr.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},) to match the weight matrix, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite, got {bad} non-finite entries")
+    arr.setflags(write=False)
+    return arr
+
+
+class Network:
+    """A feed-forward network x -> phi(W_{L-1} ... phi(W_0 x + b_0) ... + b_{L-1}).
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        W_0, ..., W_{L-1}; W_l has shape (n_{l+1}, n_l).
+    biases : sequence of array_like
+        b_0, ..., b_{L-1}; b_l has shape (n_{l+1},).
+    activation : str or Activation
+        A registered name (see :func:`rmtfp.activations.available`) or an
+        :class:`~rmtfp.activations.Activation`.
+    last_activation : bool, default True
+        Apply phi on the last layer too (the papers' convention).  When
+        false the output layer is affine, x^L = W_{L-1} x^{L-1} + b_{L-1}.
+
+    Attributes
+    ----------
+    weights, biases : list of ndarray
+        Read-only float64 copies.
+    activation : Activation
+    widths : tuple of int
+        (n_0, n_1, ..., n_L).
+    depth : int
+        L, the number of weight matrices.
+
+    Raises
+    ------
+    ValueError
+        For an empty network, shapes that do not chain, non-finite entries or
+        an unknown activation name.
+
+    Notes
+    -----
+    Fixed-point work (:func:`rmtfp.find_fixed_points`) needs n_0 = n_L.
+    The networks are saved to and loaded from ``.npz`` files
+    (:meth:`save`, :meth:`load`), the format of ``rmtfp basins --weights-file``.
+    """
+
+    def __init__(self, weights, biases, activation, last_activation: bool = True):
+        if isinstance(weights, np.ndarray) and weights.ndim == 2:
+            raise ValueError("weights must be a sequence of 2-d arrays (one per layer), got a single 2-d array; "
+                             "wrap it in a list")
+        try:
+            weights = list(weights)
+            biases = list(biases)
+        except TypeError:
+            raise ValueError("weights and biases must be sequences of arrays") from None
+        if not weights:
+            raise ValueError("weights must contain at least one matrix, got an empty sequence")
+        if len(biases) != len(weights):
+            raise ValueError(f"biases must have one vector per weight matrix: got {len(biases)} biases "
+                             f"for {len(weights)} weight matrices")
+        ws = [_as_matrix(w, f"weights[{i}]") for i, w in enumerate(weights)]
+        for i in range(1, len(ws)):
+            if ws[i].shape[1] != ws[i - 1].shape[0]:
+                raise ValueError(
+                    f"weights[{i}] has shape {ws[i].shape} but weights[{i - 1}] has shape {ws[i - 1].shape}: "
+                    f"weights[{i}] needs {ws[i - 1].shape[0]} columns")
+        bs = [_as_vector(b, f"biases[{i}]", ws[i].shape[0]) for i, b in enumerate(biases)]
+        if not isinstance(last_activation, (bool, np.bool_)):
+            raise ValueError(f"last_activation must be True or False, got {last_activation!r}")
+        self._weights = tuple(ws)
+        self._biases = tuple(bs)
+        self._activation = _activations.get(activation)
+        self._last_activation = bool(last_activation)
+        self._fast = _fast_path(self._activation)
+
+    # ------------------------------------------------------------- attributes
+    @property
+    def weights(self) -> list:
+        """W_0, ..., W_{L-1} (read-only arrays, W_l of shape (n_{l+1}, n_l))."""
+        return list(self._weights)
+
+    @property
+    def biases(self) -> list:
+        """b_0, ..., b_{L-1} (read-only arrays)."""
+        return list(self._biases)
+
+    @property
+    def activation(self) -> Activation:
+        return self._activation
+
+    @property
+    def last_activation(self) -> bool:
+        return self._last_activation
+
+    @property
+    def widths(self) -> tuple:
+        """(n_0, ..., n_L)."""
+        return (self._weights[0].shape[1],) + tuple(w.shape[0] for w in self._weights)
+
+    @property
+    def depth(self) -> int:
+        """L, the number of weight matrices."""
+        return len(self._weights)
+
+    @property
+    def n_in(self) -> int:
+        return self._weights[0].shape[1]
+
+    @property
+    def n_out(self) -> int:
+        return self._weights[-1].shape[0]
+
+    def __repr__(self) -> str:
+        last = "" if self._last_activation else ", last_activation=False"
+        return f"Network(widths={list(self.widths)}, activation={self._activation.name!r}{last})"
+
+    def _activated(self, layer: int) -> bool:
+        return self._last_activation or layer < len(self._weights) - 1
+
+    # ------------------------------------------------------------- evaluation
+    def _check_input(self, x, name: str = "x") -> tuple[np.ndarray, tuple]:
+        try:
+            x = np.asarray(x, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a real array of shape (..., {self.n_in})") from None
+        if x.ndim == 0 or x.shape[-1] != self.n_in:
+            raise ValueError(f"{name} must have shape (..., {self.n_in}) (n_in = {self.n_in}), got shape {x.shape}")
+        return x.reshape(-1, self.n_in), x.shape[:-1]
+
+    def _phi_inplace(self, h: np.ndarray) -> np.ndarray:
+        if self._fast is not None:
+            out = self._fast[0](h)
+            return h if out is None else out
+        return self._activation.phi(h)
+
+    def _dphi(self, h: np.ndarray) -> np.ndarray:
+        if self._fast is not None:
+            return self._fast[1](h)
+        return self._activation.dphi(h)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        """Phi on a 2-d float array (no checks); non-finite values propagate silently."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            for l, (w, b) in enumerate(zip(self._weights, self._biases)):
+                h = x @ w.T
+                h += b
+                x = self._phi_inplace(h) if self._activated(l) else h
+        return x
+
+    def _forward_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Phi(x) and DPhi(x) on a 2-d float array (no checks).
+
+        The Jacobian is accumulated input-side first, as J^T of shape
+        (m, n_in, n_l), so that every layer is one matrix product.
+        """
+        m, n_in = x.shape
+        jt = np.broadcast_to(np.eye(n_in), (m, n_in, n_in))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for l, (w, b) in enumerate(zip(self._weights, self._biases)):
+                h = x @ w.T
+                h += b
+                jt = (jt.reshape(-1, jt.shape[-1]) @ w.T).reshape(m, n_in, w.shape[0])
+                if self._activated(l):
+                    jt *= self._dphi(h)[:, None, :]
+                    x = self._phi_inplace(h)
+                else:
+                    x = h
+        return x, np.swapaxes(jt, 1, 2)
+
+    def __call__(self, x) -> np.ndarray:
+        """Phi(x) for x of shape (..., n_in); returns shape (..., n_out)."""
+        x2, lead = self._check_input(x)
+        return self._forward(x2).reshape(lead + (self.n_out,))
+
+    def jacobian(self, x) -> np.ndarray:
+        """DPhi(x) = D_{L-1} W_{L-1} ... D_0 W_0, D_l = diag phi'(W_l x^l + b_l).
+
+        Parameters
+        ----------
+        x : array_like, shape (..., n_in)
+
+        Returns
+        -------
+        ndarray, shape (..., n_out, n_in)
+            At a kink of a piecewise-linear phi the one-sided value of the
+            activation's ``dphi`` is used (e.g. phi'(+-1) = 1 for hard-tanh).
+        """
+        x2, lead = self._check_input(x)
+        _, jac = self._forward_jacobian(x2)
+        return jac.reshape(lead + (self.n_out, self.n_in))
+
+    # ------------------------------------------------------------- sampling
+    @classmethod
+    def random(cls, widths: Sequence[int], activation: Union[str, Activation] = "hardtanh",
+               weights="normal", scale: Union[str, float, Callable] = "fan_in", rng=None, *,
+               scale_means: Optional[str] = None, bias: bool = True, last_activation: bool = True) -> "Network":
+        """A network with i.i.d. random weights and biases.
+
+        Parameters
+        ----------
+        widths : sequence of int
+            (n_0, n_1, ..., n_L), at least two entries, each >= 1.
+        activation : str or Activation, default "hardtanh"
+        weights : {"normal", "cauchy"} or scipy.stats frozen distribution
+            The law of the entries of W_l and b_l before scaling.
+        scale : "fan_in", float or callable, default "fan_in"
+            The per-layer number s_l: ``"fan_in"`` gives s_l = 1/n_l with n_l
+            the fan-in of layer l (the papers' sigma_l = gamma_l = 1/n_l); a
+            float is used for every layer; a callable is called as
+            ``scale(n_l)`` (e.g. ``lambda n: n ** (-2 * beta)`` for the
+            papers' sigma^2 = N^{-2 beta}).
+        rng : int, Generator or None
+            Seed or generator (``numpy.random.default_rng``).
+        scale_means : {"variance", "scale"}, optional
+            How s_l enters: ``"variance"`` multiplies unit draws by sqrt(s_l)
+            (N(0, s_l) has variance s_l), ``"scale"`` by s_l (the standard
+            deviation for the normal law, gamma for Cauchy).  Default: the
+            papers' reading, ``"variance"`` for ``"normal"`` and ``"scale"``
+            for ``"cauchy"`` and frozen distributions.
+        bias : bool, default True
+            Draw the biases from the same law and scale as the weights of
+            their layer; zero biases when false.
+        last_activation : bool, default True
+
+        Returns
+        -------
+        Network
+
+        Notes
+        -----
+        Draw order (so that the same numbers can be drawn by hand): for
+        l = 0, ..., L-1, first W_l as one array of shape (n_{l+1}, n_l), then
+        b_l of shape (n_{l+1},), each as ``rng.standard_normal(shape)``,
+        ``rng.standard_cauchy(shape)`` or ``dist.rvs(size=shape,
+        random_state=rng)``, times sqrt(s_l) or s_l.
+        """
+        try:
+            ws = [int(n) for n in widths]
+        except (TypeError, ValueError):
+            raise ValueError(f"widths must be a sequence of positive integers, got {widths!r}") from None
+        if len(ws) < 2 or any(n < 1 for n in ws) or any(int(n) != n for n in widths):
+            raise ValueError(f"widths must have at least two positive integer entries, got {list(widths)!r}")
+        if isinstance(weights, str):
+            law = weights.strip().lower()
+            if law not in _INIT_LAWS:
+                raise ValueError(f"weights must be one of {_INIT_LAWS} or a scipy.stats frozen distribution, "
+                                 f"got {weights!r}")
+        elif hasattr(weights, "rvs"):
+            law = "frozen"
+        else:
+            raise ValueError(f"weights must be one of {_INIT_LAWS} or a scipy.stats frozen distribution, "
+                             f"got {type(weights).__name__}")
+        if scale_means is None:
+            scale_means = "variance" if law == "normal" else "scale"
+        if scale_means not in _SCALE_MEANS:
+            raise ValueError(f"scale_means must be one of {_SCALE_MEANS}, got {scale_means!r}")
+        if isinstance(scale, str):
+            if scale != "fan_in":
+                raise ValueError(f"scale must be 'fan_in', a positive number or a callable, got {scale!r}")
+            scale_of = lambda n: 1.0 / n  # noqa: E731
+        elif callable(scale):
+            scale_of = lambda n: _check_positive(f"scale({n})", scale(n))  # noqa: E731
+        elif isinstance(scale, numbers.Real):
+            s = _check_positive("scale", scale)
+            scale_of = lambda n: s  # noqa: E731
+        else:
+            raise ValueError(f"scale must be 'fan_in', a positive number or a callable, got {scale!r}")
+        gen = np.random.default_rng(rng)
+
+        def draw(shape):
+            if law == "normal":
+                return gen.standard_normal(shape)
+            if law == "cauchy":
+                return gen.standard_cauchy(shape)
+            return np.asarray(weights.rvs(size=shape, random_state=gen), dtype=float).reshape(shape)
+
+        mats, vecs = [], []
+        for fan_in, fan_out in zip(ws[:-1], ws[1:]):
+            s = scale_of(fan_in)
+            mult = math.sqrt(s) if scale_means == "variance" else s
+            mats.append(draw((fan_out, fan_in)) * mult)
+            b = draw((fan_out,)) * mult
+            vecs.append(b if bias else np.zeros(fan_out))
+        return cls(mats, vecs, activation, last_activation=last_activation)
+
+    # ------------------------------------------------------------- files
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        """Write the network to an ``.npz`` file.
+
+        Keys: ``W0, ..., W{L-1}`` (W_l of shape (n_{l+1}, n_l)), ``b0, ...,
+        b{L-1}``, ``activation`` (the registered name, a string) and
+        ``last_activation`` (bool).  Read back with :meth:`load`.
+        """
+        arrays = {f"W{i}": w for i, w in enumerate(self._weights)}
+        arrays.update({f"b{i}": b for i, b in enumerate(self._biases)})
+        arrays["activation"] = np.array(self._activation.name)
+        arrays["last_activation"] = np.array(self._last_activation)
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path: Union[str, os.PathLike], activation: Union[str, Activation, None] = None) -> "Network":
+        """Read a network written by :meth:`save` (or by hand, same keys).
+
+        Parameters
+        ----------
+        path : str or path-like
+            An ``.npz`` file with arrays ``W0, ..., W{L-1}``, ``b0, ...,
+            b{L-1}`` and optionally ``activation`` (a registered name) and
+            ``last_activation`` (bool, default True).
+        activation : str or Activation, optional
+            Overrides (or supplies) the activation stored in the file.
+
+        Raises
+        ------
+        ValueError
+            For a missing file, missing or extra ``W``/``b`` keys, shapes that
+            do not chain, or no activation.
+        """
+        try:
+            data = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise ValueError(f"weights file {str(path)!r} does not exist") from None
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"weights file {str(path)!r} is not a readable .npz file: {exc}") from None
+        with data:
+            keys = set(data.files)
+            depth = 0
+            while f"W{depth}" in keys:
+                depth += 1
+            if depth == 0:
+                raise ValueError(f"weights file {str(path)!r} has no W0 (found keys {sorted(keys)})")
+            missing = [f"b{i}" for i in range(depth) if f"b{i}" not in keys]
+            if missing:
+                raise ValueError(f"weights file {str(path)!r} lacks bias vectors {missing} "
+                                 "(store zeros for layers without bias)")
+            extra = sorted(k for k in keys - {f"W{i}" for i in range(depth)} - {f"b{i}" for i in range(depth)}
+                           - {"activation", "last_activation"})
+            if extra:
+                raise ValueError(f"weights file {str(path)!r} has unexpected keys {extra}; "
+                                 f"expected W0..W{depth - 1}, b0..b{depth - 1}, activation, last_activation")
+            ws = [data[f"W{i}"] for i in range(depth)]
+            bs = [data[f"b{i}"] for i in range(depth)]
+            if activation is None:
+                if "activation" not in keys:
+                    raise ValueError(f"weights file {str(path)!r} stores no activation; pass activation=")
+                activation = str(data["activation"])
+            last = bool(data["last_activation"]) if "last_activation" in keys else True
+        return cls(ws, bs, activation, last_activation=last)
+
