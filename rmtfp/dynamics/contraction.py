@@ -15,6 +15,7 @@ not an identity.
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from .fixed_points import _chunk_rows, _map, _map_jacobian
 from .network import Network
@@ -22,8 +23,11 @@ from .network import Network
 __all__ = ["contraction_constant", "lipschitz_bound"]
 
 _METHODS = ("pairs", "jacobian")
-#: elements of the (rows x M) work arrays of the pairwise maximum (32 MiB each)
-_PAIR_ELEMENTS = 2**22
+#: elements of the (rows x M) work arrays of the pairwise maximum (2 MiB each, cache-sized)
+_PAIR_ELEMENTS = 2**18
+#: points per spatial block of the pruned pairwise maximum
+_BLOCK = 256
+_SUBBLOCK = 32
 
 
 def _check_points(net: Network, points, mask) -> tuple[np.ndarray, np.ndarray]:
@@ -61,24 +65,116 @@ def _sq_dist_block(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ijk,ijk->ij", d, d)
 
 
-def _max_pair_ratio(x: np.ndarray, y: np.ndarray):
-    """max over i < j of |y_i - y_j|^2 / |x_i - x_j|^2 (x_i distinct), exactly, in row blocks."""
+def _ratio_block(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray):
+    """|y_a - y_b|^2 / |x_a - x_b|^2 for all rows of a against all rows of b (0 where x_a = x_b)."""
+    dx2 = _sq_dist_block(xa, xb)
+    dy2 = _sq_dist_block(ya, yb)
+    return np.divide(dy2, dx2, out=np.zeros_like(dy2), where=dx2 > 0)
+
+
+def _max_pair_ratio_dense(x: np.ndarray, y: np.ndarray):
+    """All pairs i < j in row blocks: rows a..b-1 against columns a+1..M-1."""
     m = x.shape[0]
-    per_row = max(1, m * max(1, max(x.shape[1], y.shape[1]) // 8))
-    rows = max(1, _PAIR_ELEMENTS // per_row)
+    rows = max(1, _PAIR_ELEMENTS // (m * _width(x, y)))
     best, bi, bj = -1.0, -1, -1
     for a in range(0, m - 1, rows):
         b = min(m - 1, a + rows)
-        # rows a..b-1 against columns a+1..m-1 (pairs with j <= i give ratio 0 below)
-        dx2 = _sq_dist_block(x[a:b], x[a + 1:])
-        dy2 = _sq_dist_block(y[a:b], y[a + 1:])
-        upper = np.arange(a, b)[:, None] < np.arange(a + 1, m)[None, :]
-        np.divide(dy2, dx2, out=dy2, where=upper)
-        dy2[~upper] = -1.0
-        k = int(np.argmax(dy2))
-        if dy2.flat[k] > best:
-            best = float(dy2.flat[k])
-            bi, bj = a + k // dy2.shape[1], a + 1 + k % dy2.shape[1]
+        r2 = _ratio_block(x[a:b], y[a:b], x[a + 1:], y[a + 1:])
+        r2[:, :b - a][np.tri(b - a, b - a, -1, dtype=bool)] = -1.0  # j <= i: seen already
+        k = int(np.argmax(r2))
+        if r2.flat[k] > best:
+            best = float(r2.flat[k])
+            bi, bj = a + k // r2.shape[1], a + 1 + k % r2.shape[1]
+    return best, bi, bj
+
+
+def _width(x, y) -> int:
+    return max(1, max(x.shape[1], y.shape[1]) // 8)
+
+
+def _blocks(xs: np.ndarray, ys: np.ndarray, size: int):
+    """Start index, size, centres and radii (in x and in y) of consecutive blocks of ``size`` rows."""
+    m = xs.shape[0]
+    starts = np.arange(0, m, size)
+    sizes = np.diff(np.append(starts, m))
+    group = np.repeat(np.arange(starts.size), sizes)
+    out = [starts, sizes]
+    for v in (xs, ys):
+        c = np.add.reduceat(v, starts) / sizes[:, None]
+        d = v - c[group]
+        out += [c, np.maximum.reduceat(np.sqrt(np.einsum("ij,ij->i", d, d)), starts)]
+    return out
+
+
+def _bound(blocks, ia, ib, delta: float) -> np.ndarray:
+    """Upper bound of the squared ratio over pairs of blocks ia (rows) x ib (columns)."""
+    _, _, cx, rx, cy, ry = blocks
+    dcx = np.sqrt(_sq_dist_block(cx[ia], cx[ib]))
+    dcy = np.sqrt(_sq_dist_block(cy[ia], cy[ib]))
+    den = np.maximum(dcx - rx[ia][:, None] - rx[ib][None, :], delta)
+    return ((dcy + ry[ia][:, None] + ry[ib][None, :]) / den) ** 2
+
+
+def _max_pair_ratio(x: np.ndarray, y: np.ndarray):
+    """max over pairs of |y_i - y_j|^2 / |x_i - x_j|^2 (x_i distinct), exact.
+
+    Small sets: every pair.  Large sets: the points are put in k-d tree
+    order and cut into blocks (``_BLOCK`` points, each cut again into
+    ``_SUBBLOCK`` points) with centres c and radii r in x and in y; for two
+    blocks A, B every pair obeys
+
+        |y_i - y_j| / |x_i - x_j| <= (|c^y_A - c^y_B| + r^y_A + r^y_B)
+                                      / max(|c^x_A - c^x_B| - r^x_A - r^x_B, delta),
+
+    delta the smallest distance between two points.  Starting from the
+    exact maximum over nearest-neighbour pairs, only the blocks, then the
+    sub-blocks, whose bound reaches the running maximum are evaluated pair
+    by pair; the others cannot hold the maximum, so the result is the exact
+    all-pairs maximum (cost between O(M) and O(M^2)).
+    """
+    m = x.shape[0]
+    if m <= 4 * _BLOCK:
+        return _max_pair_ratio_dense(x, y)
+    tree = cKDTree(x)
+    # exact lower bound: nearest-neighbour pairs
+    dist, nb = tree.query(x, k=min(9, m))
+    delta = float(dist[:, 1].min())
+    dy = y[nb[:, 1:]] - y[:, None, :]
+    r2 = np.einsum("ijk,ijk->ij", dy, dy) / dist[:, 1:] ** 2
+    k = int(np.argmax(r2))
+    best, bi, bj = float(r2.flat[k]), k // r2.shape[1], int(nb[k // r2.shape[1], 1 + k % r2.shape[1]])
+    order = tree.indices
+    xs, ys = x[order], y[order]
+    coarse = _blocks(xs, ys, _BLOCK)
+    fine = _blocks(xs, ys, _SUBBLOCK)
+    per = _BLOCK // _SUBBLOCK  # fine blocks per coarse block
+    n_coarse, n_fine = coarse[0].size, fine[0].size
+    bound = _bound(coarse, np.arange(n_coarse), np.arange(n_coarse), delta)
+    bound[np.tri(n_coarse, n_coarse, -1, dtype=bool)] = -1.0  # each block pair once (A <= B)
+    slack = 1 - 1e-9  # rounding in the bounds: never prune a pair within 1e-9 of the maximum
+    cols_max = max(1, _PAIR_ELEMENTS // (_SUBBLOCK * _width(x, y)))
+    fstart, fsize = fine[0], fine[1]
+    for a in np.argsort(-bound.max(axis=1), kind="stable"):
+        if bound[a].max() < best * slack:
+            break
+        partners = np.flatnonzero(bound[a] >= best * slack)
+        fa = np.arange(a * per, min((a + 1) * per, n_fine))
+        fb = (partners[:, None] * per + np.arange(per)[None, :]).ravel()
+        fb = fb[fb < n_fine]
+        fbound = _bound(fine, fa, fb, delta)
+        for i, f in enumerate(fa):
+            keep = fb[fbound[i] >= best * slack]
+            if keep.size == 0:
+                continue
+            cols = np.concatenate([np.arange(fstart[c], fstart[c] + fsize[c]) for c in keep])
+            rows = slice(fstart[f], fstart[f] + fsize[f])
+            for c0 in range(0, cols.size, cols_max):
+                cc = cols[c0:c0 + cols_max]
+                r2 = _ratio_block(xs[rows], ys[rows], xs[cc], ys[cc])
+                k = int(np.argmax(r2))
+                if r2.flat[k] > best:
+                    best = float(r2.flat[k])
+                    bi, bj = int(order[fstart[f] + k // r2.shape[1]]), int(order[cc[k % r2.shape[1]]])
     return best, bi, bj
 
 

@@ -1,0 +1,165 @@
+"""``rmtfp basins``: fixed points, cycles, basins and contraction of one network.
+
+    rmtfp basins --widths 2,100,100,2 --activation hardtanh --weights cauchy --seed 3 --json
+    rmtfp basins --weights-file net.npz --step 0.01 --plot basins.png
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from . import dump_json
+
+__all__ = ["register", "run"]
+
+
+def _widths(text: str) -> list:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--widths must be a comma list of positive integers, got {text!r}") from None
+    if len(values) < 2 or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"--widths needs at least two positive integers, got {text!r}")
+    return values
+
+
+def _bounds(text: str) -> tuple:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--bounds must be LO,HI, got {text!r}") from None
+    return lo, hi
+
+
+def _scale(text: str):
+    if text == "fan_in":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--scale must be 'fan_in' or a number, got {text!r}") from None
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "basins",
+        help="fixed points, cycles, basins of attraction and contraction of a network R^n -> R^n",
+        description="Iterate a random network (or one read from --weights-file) from every point of a grid, "
+                    "classify every start (fixed point, cycle, unresolved, divergent) and report the fixed "
+                    "points, their stability, the cycles, the basin fractions, the contraction constant g "
+                    "(eq. (5.2)) on the grid and the Lipschitz bound.",
+    )
+    net = p.add_argument_group("network")
+    net.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L (n_0 = n_L), e.g. 2,100,100,2")
+    net.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
+    net.add_argument("--weights", default="normal", choices=("normal", "cauchy"),
+                     help="law of weights and biases (default: normal)")
+    net.add_argument("--scale", type=_scale, default="fan_in",
+                     help="'fan_in' (variance 1/n_l for normal, scale 1/n_l for Cauchy; default) or a number")
+    net.add_argument("--seed", type=int, default=None,
+                     help="random seed (default: fresh entropy, reported in the output)")
+    net.add_argument("--no-bias", action="store_true", help="zero biases")
+    net.add_argument("--no-last-activation", action="store_true", help="affine last layer")
+    net.add_argument("--weights-file", help="read the network from an .npz file (keys W0.., b0.., activation)")
+    net.add_argument("--save-weights", help="write the network to this .npz file")
+    st = p.add_argument_group("starts and iteration")
+    st.add_argument("--bounds", type=_bounds, default=(-1.0, 1.0), help="grid box LO,HI per axis (default: -1,1)")
+    st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
+    st.add_argument("--random-starts", type=int, default=None, metavar="M",
+                    help="M uniform random starts in the box instead of the grid (seeded by --seed)")
+    st.add_argument("--tol", type=float, default=1e-5, help="Cauchy criterion tolerance (default: 1e-5)")
+    st.add_argument("--max-iter", type=int, default=50, help="maximum number of maps (default: 50)")
+    st.add_argument("--merge-tol", type=float, default=1e-3, help="merge distance (default: 1e-3)")
+    st.add_argument("--max-period", type=int, default=8, help="longest cycle looked for (default: 8)")
+    st.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
+    st.add_argument("--g-method", default="pairs", choices=("pairs", "jacobian", "none"),
+                    help="contraction constant on the starts (default: pairs, eq. (5.2))")
+    out = p.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--plot", help="write the basin map to this file (format from the suffix)")
+    p.set_defaults(func=run)
+
+
+def _network(args):
+    from ..dynamics import Network
+
+    if args.weights_file:
+        if args.widths is not None:
+            raise ValueError("give either --widths (random network) or --weights-file, not both")
+        net = Network.load(args.weights_file)
+        return net, {"weights_file": args.weights_file}
+    if args.widths is None:
+        raise ValueError("--widths is required unless --weights-file is given")
+    if args.widths[0] != args.widths[-1]:
+        raise ValueError(f"--widths must start and end with the same n (fixed points of R^n -> R^n), "
+                         f"got {','.join(map(str, args.widths))}")
+    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+    net = Network.random(args.widths, args.activation, weights=args.weights, scale=args.scale, rng=seed,
+                         bias=not args.no_bias, last_activation=not args.no_last_activation)
+    info = {"widths": list(net.widths), "activation": net.activation.name, "weights": args.weights,
+            "scale": args.scale, "seed": seed, "bias": not args.no_bias,
+            "last_activation": not args.no_last_activation}
+    return net, info
+
+
+def run(args) -> int:
+    from ..dynamics import contraction_constant, find_fixed_points, grid, lipschitz_bound, random_starts
+
+    net, info = _network(args)
+    if net.n_in != net.n_out:
+        raise ValueError(f"the network maps R^{net.n_in} -> R^{net.n_out}; fixed points need n_in = n_out")
+    n = net.n_in
+    if args.random_starts is not None:
+        starts = random_starts(args.random_starts, n, bounds=args.bounds, rng=info.get("seed"))
+    else:
+        starts = grid(bounds=args.bounds, step=args.step, dim=n)
+    result = find_fixed_points(net, starts, tol=args.tol, max_iter=args.max_iter, merge_tol=args.merge_tol,
+                               max_period=args.max_period, refine=not args.no_refine)
+    g = None if args.g_method == "none" else contraction_constant(net, starts, method=args.g_method)
+    lip = lipschitz_bound(net)
+    if args.save_weights:
+        net.save(args.save_weights)
+    if args.plot:
+        from ..plotting import plot_basins, save_figure
+
+        save_figure(plot_basins(result), args.plot)
+    if args.json:
+        payload = {
+            "Q": result.Q,
+            "fixed_points": result.fixed_points,
+            "stability": [s.to_dict() for s in result.stability],
+            "residuals": result.residuals,
+            "cycles": [c.to_dict() for c in result.cycles],
+            "fractions": result.fractions,
+            "g": g,
+            "g_method": args.g_method,
+            "lipschitz_bound": lip,
+            "network": info,
+            "n_starts": int(starts.shape[0]),
+            "params": result.params,
+        }
+        print(dump_json(payload))
+        return 0
+    desc = ", ".join(f"{k}={v}" for k, v in info.items())
+    print(f"network: {desc}")
+    print(f"starts: {starts.shape[0]} ({'random' if args.random_starts else f'grid step {args.step}'}); "
+          f"tol={args.tol}, max_iter={args.max_iter}")
+    print(f"Q = {result.Q} fixed point(s), {len(result.cycles)} cycle(s)")
+    for k, (x, s, r) in enumerate(zip(result.fixed_points, result.stability, result.residuals)):
+        frac = result.fractions[f"fixed_point:{k}"]
+        print(f"  x*_{k} = {np.array2string(x, precision=6)}  {s.kind} (rho = {s.spectral_radius:.4g}), "
+              f"residual {r:.2e}, basin {100 * frac:.1f}%")
+    for k, c in enumerate(result.cycles):
+        frac = result.fractions[f"cycle:{k}"]
+        print(f"  cycle {k}: period {c.period}, {c.stability.kind} (rho = {c.stability.spectral_radius:.4g}), "
+              f"basin {100 * frac:.1f}%")
+    print(f"  unresolved {100 * result.fractions['unresolved']:.1f}%, "
+          f"divergent {100 * result.fractions['divergent']:.1f}%")
+    if g is not None:
+        print(f"g ({args.g_method}) = {g:.6g}")
+    print(f"Lipschitz bound = {lip:.6g}")
+    if args.plot:
+        print(f"basin map written to {args.plot}")
+    return 0

@@ -1,0 +1,404 @@
+"""Fixed points, cycles and basins: toy maps with known answers, invariances, properties, bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize
+
+from rmtfp import (FixedPointResult, Network, activations, find_all_fixed_points, find_fixed_points, grid,
+                   random_starts)
+from rmtfp.commands import dump_json
+
+TOL = 1e-5  # the papers' epsilon, the default tol
+# Newton's method stops at |F| <= eps max(1,|x|); accepted when |F| <= 1e-12 max(1, |x|) (refine_tol)
+REFINE_TOL = 1e-12
+
+
+def tanh_root(c: float) -> float:
+    """The positive root of a = tanh(c a), c > 1, to machine precision."""
+    return optimize.brentq(lambda a: a - np.tanh(c * a), 0.1, 1.0, xtol=1e-16, rtol=8.9e-16)
+
+
+def check_invariants(net: Network, res: FixedPointResult):
+    """Properties every result must have, whatever the network."""
+    m = res.starts.shape[0]
+    assert res.labels.shape == res.status.shape == res.iterations.shape == (m,)
+    assert set(np.unique(res.status)) <= {"fixed_point", "cycle", "unresolved", "divergent"}
+    # fractions: one entry per basin plus unresolved/divergent, summing to 1 (up to rounding of M terms)
+    assert set(res.fractions) == ({f"fixed_point:{k}" for k in range(res.Q)}
+                                  | {f"cycle:{k}" for k in range(len(res.cycles))} | {"unresolved", "divergent"})
+    assert sum(res.fractions.values()) == pytest.approx(1.0, abs=1e-12)
+    for k in range(res.Q):
+        assert res.fractions[f"fixed_point:{k}"] == pytest.approx(np.mean(res.basin(k)), abs=0)
+    fp = res.status == "fixed_point"
+    cy = res.status == "cycle"
+    assert np.all((res.labels[fp] >= 0) & (res.labels[fp] < res.Q))
+    assert np.all((res.labels[cy] >= 0) & (res.labels[cy] < len(res.cycles)))
+    assert np.all(res.labels[~fp & ~cy] == -1)
+    # every reported fixed point is fixed to tol; polished ones to refine_tol
+    assert res.fixed_points.shape == (res.Q, res.starts.shape[1])
+    resid = np.linalg.norm(net(res.fixed_points) - res.fixed_points, axis=1) if res.Q else np.zeros(0)
+    np.testing.assert_allclose(res.residuals, resid, rtol=0, atol=1e-15)  # same quantity, recomputed
+    assert np.all(res.residuals < res.params["tol"])
+    scale = np.maximum(1.0, np.linalg.norm(res.fixed_points, axis=1)) if res.Q else np.zeros(0)
+    assert np.all(res.residuals[res.refined] <= REFINE_TOL * scale[res.refined])
+    # distinct fixed points, lexicographic order
+    for i in range(res.Q):
+        for j in range(i + 1, res.Q):
+            assert np.linalg.norm(res.fixed_points[i] - res.fixed_points[j]) > res.params["merge_tol"]
+    if res.Q > 1:
+        assert np.all(np.lexsort(res.fixed_points.T[::-1]) == np.arange(res.Q))
+    # stability from the Jacobian at the fixed point
+    for x, s in zip(res.fixed_points, res.stability):
+        ev = np.linalg.eigvals(net.jacobian(x))
+        assert s.spectral_radius == pytest.approx(np.max(np.abs(ev)), rel=1e-9, abs=1e-12)  # eig rounding
+        assert s.kind == ("stable" if s.spectral_radius < 1 - 1e-8 else
+                          "unstable" if s.spectral_radius > 1 + 1e-8 else "neutral")
+    # cycles: minimal period, really periodic, points distinct
+    for c in res.cycles:
+        assert c.period >= 2 and c.points.shape == (c.period, res.starts.shape[1])
+        images = net(c.points)
+        np.testing.assert_allclose(images, np.roll(c.points, -1, axis=0), rtol=0,
+                                   atol=res.params["tol"])  # one map along the orbit, within tol
+        for i in range(c.period):
+            for j in range(i + 1, c.period):
+                assert np.linalg.norm(c.points[i] - c.points[j]) >= res.params["tol"]
+
+
+# ------------------------------------------------------------------ toy maps with known answers
+def test_attracting_two_cycle_around_unstable_fixed_point():
+    """x -> tanh(-3x): 0 is unstable (slope -3), {a, -a} with a = tanh(3a) an attracting 2-cycle."""
+    net = Network([[[-3.0]]], [[0.0]], "tanh")
+    res = find_fixed_points(net, grid(dim=1))
+    check_invariants(net, res)
+    a = tanh_root(3.0)
+    assert res.Q == 1 and res.fixed_points[0, 0] == 0.0
+    assert res.stability[0].kind == "unstable" and res.stability[0].spectral_radius == pytest.approx(3.0)
+    assert len(res.cycles) == 1
+    cycle = res.cycles[0]
+    assert cycle.period == 2  # minimal period, not [x*, x*] and not 4
+    np.testing.assert_allclose(cycle.points[:, 0], [-a, a], rtol=0, atol=1e-14)  # Newton-polished
+    assert cycle.refined and cycle.stability.kind == "stable"
+    # multiplier of the 2-cycle: (3 (1 - a^2))^2
+    assert cycle.stability.spectral_radius == pytest.approx((3 * (1 - a * a)) ** 2, rel=1e-10)
+    zero = res.starts[:, 0] == 0.0
+    assert np.all(res.status[zero] == "fixed_point")
+    assert np.all(res.status[~zero] == "cycle")
+
+
+def test_unstable_fixed_points_are_found_by_newton_not_by_iteration():
+    """x -> tanh(3x) per coordinate: 4 stable corners (+-a, +-a), 4 saddles, unstable origin."""
+    net = Network([3.0 * np.eye(2)], [np.zeros(2)], "tanh")
+    a = tanh_root(3.0)
+    starts = random_starts(400, 2, rng=0)  # no start on an axis: iteration sees only the corners
+    res = find_fixed_points(net, starts)
+    check_invariants(net, res)
+    assert res.Q == 4 and all(s.kind == "stable" for s in res.stability)
+    np.testing.assert_allclose(np.abs(res.fixed_points), a, rtol=0, atol=1e-14)
+    # the basin of each corner is its quadrant
+    quadrant = (res.starts > 0) @ np.array([1, 2])
+    for k, x in enumerate(res.fixed_points):
+        assert np.all(quadrant[res.basin(k)] == (x > 0) @ np.array([1, 2]))
+
+    full = find_all_fixed_points(net, grid(step=0.1))
+    check_invariants(net, full)
+    assert full.Q == 9
+    kinds = {tuple(np.sign(np.round(x, 12)).astype(int)): s.kind for x, s in zip(full.fixed_points, full.stability)}
+    assert kinds[(0, 0)] == "unstable"
+    assert [kinds[(1, 1)], kinds[(1, -1)], kinds[(-1, 1)], kinds[(-1, -1)]] == ["stable"] * 4
+    assert [kinds[(0, 1)], kinds[(1, 0)], kinds[(0, -1)], kinds[(-1, 0)]] == ["unstable"] * 4
+    origin = full.fixed_points[np.argmin(np.linalg.norm(full.fixed_points, axis=1))]
+    assert np.linalg.norm(origin) <= 1e-14
+    np.testing.assert_allclose(full.stability[np.argmin(np.linalg.norm(full.fixed_points, axis=1))].eigenvalues,
+                               [3.0, 3.0], rtol=1e-14)
+
+
+def test_starts_exactly_on_the_stable_manifold_of_a_saddle():
+    """On the axis x_1 = 0 the iteration of tanh(3x) stays on it and converges to the saddle (0, a)."""
+    net = Network([3.0 * np.eye(2)], [np.zeros(2)], "tanh")
+    res = find_fixed_points(net, np.array([[0.0, 0.5], [0.0, -0.3], [0.4, 0.5]]))
+    check_invariants(net, res)
+    a = tanh_root(3.0)
+    assert list(res.status) == ["fixed_point"] * 3
+    np.testing.assert_allclose(res.fixed_points[res.labels], [[0, a], [0, -a], [a, a]], rtol=0, atol=1e-14)
+    assert [res.stability[k].kind for k in res.labels] == ["unstable", "unstable", "stable"]
+
+
+def test_four_cycle_of_a_saturated_rotation():
+    """x -> hardtanh(2 R x), R the rotation by 90 degrees: the corners form an attracting 4-cycle."""
+    net = Network([2.0 * np.array([[0.0, -1.0], [1.0, 0.0]])], [np.zeros(2)], "hardtanh")
+    res = find_fixed_points(net)
+    check_invariants(net, res)
+    corners = [c for c in res.cycles if np.all(np.abs(c.points) == 1)]
+    assert len(corners) == 1
+    c = corners[0]
+    assert c.period == 4 and c.stability.kind == "stable" and c.stability.spectral_radius == 0.0
+    np.testing.assert_array_equal(c.points, [[-1, -1], [1, -1], [1, 1], [-1, 1]])  # exact: saturated
+    off_axes = np.all(res.starts != 0, axis=1)
+    assert np.all(res.status[off_axes] == "cycle")
+    assert np.all(res.labels[off_axes] == res.cycles.index(c))
+    assert res.Q == 1 and np.all(res.fixed_points == 0)
+
+
+def test_divergence_is_a_status():
+    net = Network([2.0 * np.eye(2)], [np.zeros(2)], "linear")
+    res = find_fixed_points(net)
+    check_invariants(net, res)
+    origin = np.all(res.starts == 0, axis=1)
+    assert np.all(res.status[~origin] == "divergent") and np.all(res.labels[~origin] == -1)
+    assert res.status[origin][0] == "fixed_point"
+    assert res.fractions["divergent"] == pytest.approx(1680 / 1681, abs=1e-15)
+    # |x^m| = 2^m |x^0| > 1e8 first at m = 27 for the largest |x^0| = sqrt(2)
+    assert res.iterations[~origin].min() == int(np.ceil(np.log2(1e8 / np.sqrt(2))))
+
+
+def test_oscillating_slow_convergence_is_a_fixed_point_not_a_two_cycle():
+    """x -> -0.99 x: |x^m - x^{m-2}| < tol long before |x^m - x^{m-1}| < tol."""
+    net = Network([[[-0.99]]], [[0.0]], "linear")
+    res = find_fixed_points(net, grid(dim=1), max_iter=1000)
+    check_invariants(net, res)
+    assert res.cycles == () and res.Q == 1 and np.all(res.status == "fixed_point")
+    assert abs(res.fixed_points[0, 0]) <= 1e-15 and res.refined[0]
+
+
+def test_slow_spiral_is_unresolved_within_the_budget():
+    """Rotation by 60 degrees times 0.97: the Cauchy criterion needs more than 50 maps."""
+    t = np.pi / 3
+    w = 0.97 * np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    net = Network([w], [np.zeros(2)], "linear")
+    starts = random_starts(50, 2, rng=1)
+    res = find_fixed_points(net, starts)
+    check_invariants(net, res)
+    assert np.all(res.status == "unresolved") and res.Q == 0
+    assert res.fractions["unresolved"] == 1.0
+    longer = find_fixed_points(net, starts, max_iter=1000)
+    assert np.all(longer.status == "fixed_point") and longer.Q == 1
+
+
+def test_constant_map_iteration_count_and_candidate():
+    """Phi(x) = hardtanh(c): x^1 = c, |x^2 - x^1| = 0 at the second map."""
+    c = np.array([0.3, -2.0])
+    net = Network([np.zeros((2, 2))], [c], "hardtanh")
+    res = find_fixed_points(net, np.array([[0.5, 0.5], [0.3, -1.0]]))
+    np.testing.assert_array_equal(res.fixed_points, [[0.3, -1.0]])
+    assert list(res.iterations) == [2, 1]
+    assert res.residuals[0] == 0.0 and res.stability[0].spectral_radius == 0.0
+
+
+def test_neutral_identity_map():
+    net = Network([np.eye(2)], [np.zeros(2)], "linear")
+    starts = grid(step=0.5)
+    res = find_fixed_points(net, starts)
+    check_invariants(net, res)
+    assert res.Q == 25 and all(s.kind == "neutral" for s in res.stability)
+    np.testing.assert_array_equal(res.fixed_points, starts)  # grid order is lexicographic
+
+
+def test_merge_tol_merges_nearby_fixed_points():
+    net = Network([np.eye(1)], [np.zeros(1)], "linear")
+    starts = np.array([[0.0], [5e-4], [2e-3]])
+    res = find_fixed_points(net, starts, merge_tol=1e-3)
+    assert res.Q == 2 and list(res.labels) == [0, 0, 1]
+
+
+def test_chaotic_map_has_no_spurious_attracting_basins():
+    """Tent map x -> 0.9 - 1.9 |x| on [-1, 1]: chaotic, every fixed point and cycle unstable.
+
+    Orbits come within tol of unstable cycles by chance; such starts are
+    iterated to the end of their budget instead of being counted as basins.
+    """
+    net = Network([np.array([[1.0], [-1.0]]), np.array([[-1.9, -1.9]])], [np.zeros(2), np.array([0.9])],
+                  "relu", last_activation=False)
+    starts = random_starts(2000, 1, bounds=(-0.99, 0.99), rng=2)
+    res = find_fixed_points(net, starts, max_iter=60)
+    check_invariants(net, res)
+    assert all(c.stability.kind == "unstable" for c in res.cycles)
+    assert all(s.kind == "unstable" for s in res.stability)
+    on_unstable = (res.status == "cycle") | (res.status == "fixed_point")
+    assert np.all(res.iterations[on_unstable] == 60)
+    assert res.fractions["unresolved"] > 0.99
+
+
+# ------------------------------------------------------------------ invariances
+@pytest.fixture(scope="module")
+def cauchy_net():
+    return Network.random([2, 100, 100, 100, 100, 2], "hardtanh", "cauchy", rng=1)
+
+
+def test_labels_do_not_depend_on_start_order(cauchy_net):
+    starts = grid(step=0.1)
+    res = find_fixed_points(cauchy_net, starts)
+    perm = np.random.default_rng(0).permutation(starts.shape[0])
+    other = find_fixed_points(cauchy_net, starts[perm])
+    check_invariants(cauchy_net, res)
+    assert res.Q == other.Q and res.Q >= 2
+    np.testing.assert_allclose(other.fixed_points, res.fixed_points, rtol=0, atol=1e-12)  # rounding only
+    np.testing.assert_array_equal(other.labels, res.labels[perm])
+    np.testing.assert_array_equal(other.status, res.status[perm])
+    assert other.fractions == res.fractions
+
+
+@pytest.mark.parametrize("chunk_size", [7, 100])
+def test_labels_do_not_depend_on_chunk_size(cauchy_net, chunk_size):
+    starts = grid(step=0.1)
+    res = find_fixed_points(cauchy_net, starts)
+    other = find_fixed_points(cauchy_net, starts, chunk_size=chunk_size)
+    np.testing.assert_allclose(other.fixed_points, res.fixed_points, rtol=0, atol=1e-12)  # rounding only
+    np.testing.assert_array_equal(other.labels, res.labels)
+    np.testing.assert_array_equal(other.status, res.status)
+
+
+def test_explicit_weights_reproduce_network_random():
+    widths = [2, 100, 100, 2]
+    g = np.random.default_rng(3)
+    ws, bs = [], []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        ws.append(g.standard_cauchy((fan_out, fan_in)) * (1 / fan_in))
+        bs.append(g.standard_cauchy(fan_out) * (1 / fan_in))
+    explicit = find_fixed_points(Network(ws, bs, "hardtanh"))
+    drawn = find_fixed_points(Network.random(widths, "hardtanh", "cauchy", rng=3))
+    np.testing.assert_array_equal(explicit.fixed_points, drawn.fixed_points)
+    np.testing.assert_array_equal(explicit.labels, drawn.labels)
+    np.testing.assert_array_equal(explicit.status, drawn.status)
+    assert [c.period for c in explicit.cycles] == [c.period for c in drawn.cycles]
+    assert explicit.fractions == drawn.fractions
+
+
+def test_refine_false_keeps_cauchy_candidates(cauchy_net):
+    res = find_fixed_points(cauchy_net, grid(step=0.1), refine=False)
+    check_invariants(cauchy_net, res)
+    assert not res.refined.any()
+    polished = find_fixed_points(cauchy_net, grid(step=0.1))
+    assert polished.Q == res.Q
+    # unrefined points are x^{m-1} with |x^m - x^{m-1}| < tol, within tol/(1 - rho) of x*
+    np.testing.assert_allclose(res.fixed_points, polished.fixed_points, rtol=0, atol=1e-3)
+
+
+# ------------------------------------------------------------------ properties on random networks
+@st.composite
+def small_networks(draw):
+    n = draw(st.integers(1, 3))
+    hidden = draw(st.lists(st.integers(1, 8), min_size=0, max_size=2))
+    act = draw(st.sampled_from(["tanh", "hardtanh", "erf", "relu", "sigmoid"]))
+    law = draw(st.sampled_from(["normal", "cauchy"]))
+    scale = draw(st.floats(0.2, 6.0))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return Network.random([n, *hidden, n], act, law, scale=scale, rng=seed), seed
+
+
+@given(small_networks())
+@settings(deadline=None)
+def test_invariants_on_random_small_networks(case):
+    net, seed = case
+    res = find_fixed_points(net, random_starts(60, net.n_in, bounds=(-2, 2), rng=seed), max_iter=80)
+    check_invariants(net, res)
+    json.loads(dump_json(res.to_dict()))
+
+
+@given(small_networks())
+@settings(deadline=None)
+def test_newton_from_every_start_finds_the_attracting_fixed_points(case):
+    net, seed = case
+    starts = random_starts(40, net.n_in, bounds=(-2, 2), rng=seed)
+    res = find_fixed_points(net, starts, max_iter=80)
+    full = find_all_fixed_points(net, np.vstack([starts, res.fixed_points]))
+    check_invariants(net, full)
+    assert np.all(full.residuals <= REFINE_TOL * np.maximum(1, np.linalg.norm(full.fixed_points, axis=1)))
+    # every polished fixed point found by iteration is among Newton's (started on it)
+    for x in res.fixed_points[res.refined]:
+        assert np.min(np.linalg.norm(full.fixed_points - x, axis=1)) <= res.params["merge_tol"]
+
+
+# ------------------------------------------------------------------ results
+def test_result_is_frozen_and_serialisable():
+    net = Network([[[-3.0]]], [[0.0]], "tanh")
+    res = find_fixed_points(net, grid(dim=1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.Q = 3
+    with pytest.raises(ValueError):
+        res.labels[0] = 5
+    d = json.loads(dump_json(res.to_dict()))
+    assert d["Q"] == 1 and d["cycles"][0]["period"] == 2 and d["stability"][0]["kind"] == "unstable"
+    assert d["params"]["method"] == "iteration" and d["params"]["tol"] == 1e-5
+    assert sum(d["fractions"].values()) == pytest.approx(1.0, abs=1e-12)
+
+
+# ------------------------------------------------------------------ starts
+def test_grid_is_the_papers_grid():
+    g = grid()
+    assert g.shape == (41 * 41, 2)
+    np.testing.assert_array_equal(g[0], [-1, -1])
+    np.testing.assert_allclose(g[-1], [1, 1], rtol=0, atol=1e-15)  # -1 + 0.05 * 40 rounded
+    np.testing.assert_allclose(g[1], [-1, -0.95], rtol=0, atol=1e-15)  # last coordinate fastest
+    np.testing.assert_allclose(g[41], [-0.95, -1], rtol=0, atol=1e-15)
+    assert grid(step=0.1).shape == (21 * 21, 2)
+    assert grid(bounds=[(0, 1), (0, 2)], step=0.5).shape == (3 * 5, 2)
+    assert grid(dim=3, step=0.5).shape == (125, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(step=0), "step must be"),
+        (dict(step=-0.1), "step must be"),
+        (dict(step=float("nan")), "step must be"),
+        (dict(bounds=(1, -1)), "lo < hi"),
+        (dict(bounds=(0, np.inf)), "finite"),
+        (dict(bounds=[(0, 1)] * 3), "bounds must be"),
+        (dict(dim=0), "dim must be"),
+        (dict(step=1e-5, dim=2), "more than"),
+    ],
+)
+def test_grid_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        grid(**kwargs)
+
+
+def test_random_starts():
+    a = random_starts(100, 3, bounds=(-2, 5), rng=4)
+    np.testing.assert_array_equal(a, random_starts(100, 3, bounds=(-2, 5), rng=np.random.default_rng(4)))
+    assert a.shape == (100, 3) and a.min() >= -2 and a.max() < 5
+    with pytest.raises(ValueError, match="n must be"):
+        random_starts(0, 2)
+
+
+# ------------------------------------------------------------------ bad input
+def test_bad_input():
+    square = Network.random([2, 5, 2], "tanh", rng=0)
+    with pytest.raises(ValueError, match="n_in = n_out"):
+        find_fixed_points(Network.random([2, 5, 3], "tanh", rng=0))
+    with pytest.raises(ValueError, match="n_in = n_out"):
+        find_all_fixed_points(Network.random([2, 5, 3], "tanh", rng=0), grid())
+    with pytest.raises(ValueError, match="at least one point"):
+        find_fixed_points(square, np.empty((0, 2)))
+    with pytest.raises(ValueError, match=r"shape \(M, 2\)"):
+        find_fixed_points(square, np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"shape \(M, 2\)"):
+        find_fixed_points(square, np.zeros(2))
+    with pytest.raises(ValueError, match="finite"):
+        find_fixed_points(square, np.array([[0.0, np.nan]]))
+    with pytest.raises(ValueError, match="net must be"):
+        find_fixed_points(lambda x: x, grid())
+    with pytest.raises(ValueError, match="n <= 3"):
+        find_fixed_points(Network.random([4, 5, 4], "tanh", rng=0))
+    for kwargs, match in [(dict(tol=0), "tol"), (dict(tol=-1e-5), "tol"), (dict(max_iter=0), "max_iter"),
+                          (dict(max_iter=2.5), "max_iter"), (dict(merge_tol=-1), "merge_tol"),
+                          (dict(max_period=0), "max_period"), (dict(refine="yes"), "refine"),
+                          (dict(chunk_size=0), "chunk_size"), (dict(neutral_tol=2), "neutral_tol"),
+                          (dict(divergence_radius=0), "divergence_radius")]:
+        with pytest.raises(ValueError, match=match):
+            find_fixed_points(square, grid(step=0.5), **kwargs)
+    with pytest.raises(ValueError, match="kind"):
+        find_fixed_points(square, grid(step=0.5)).basin(0, kind="attractor")
+
+
+def test_all_registered_activations_run():
+    for name in activations.available():
+        net = Network.random([2, 10, 2], name, "normal", rng=0)
+        check_invariants(net, find_fixed_points(net, grid(step=0.25)))
