@@ -57,6 +57,7 @@ __all__ = [
     "spectrum_concentration",
     "spectral_cdf",
     "compare_spectrum",
+    "ks_distance",
     "WEIGHT_LAWS",
 ]
 
@@ -236,6 +237,12 @@ def _resolve_law(weights) -> _Law:
         name = getattr(getattr(weights, "dist", None), "name", type(weights).__name__)
         args = ", ".join([*(repr(a) for a in getattr(weights, "args", ())),
                           *(f"{k}={v!r}" for k, v in getattr(weights, "kwds", {}).items())])
+        try:
+            lo, hi = (float(v) for v in weights.support())
+        except Exception:  # noqa: BLE001 - frozen objects without support(): checked by their draws
+            lo = hi = 0.0
+        if math.isnan(lo) or math.isnan(hi):
+            raise ValueError(f"weights=scipy.stats.{name}({args}) has invalid parameters (its support is undefined)")
         return _Law(f"scipy.stats.{name}({args})", "scipy", weights, _scipy_moment(weights, "mean"),
                     _scipy_moment(weights, "var"))
     if hasattr(weights, "sample") and hasattr(weights, "variance") and hasattr(weights, "mean"):
@@ -567,7 +574,13 @@ def _run_chunk(plan: _Plan, gens: list) -> tuple[list, list, np.ndarray]:
     """Draw ``len(gens)`` networks; spectra at the recorded depths.
 
     Returns (eigenvalue stacks, structural-rank stacks, preactivation q).
+    Overflow is not warned about but checked: non-finite values raise.
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _run_chunk_unchecked(plan, gens)
+
+
+def _run_chunk_unchecked(plan: _Plan, gens: list) -> tuple[list, list, np.ndarray]:
     b, N, dt = len(gens), plan.width, plan.dtype
     x = np.empty((b, N), dtype=dt)
     for s, g in enumerate(gens):
@@ -600,16 +613,15 @@ def _run_chunk(plan: _Plan, gens: list) -> tuple[list, list, np.ndarray]:
         x = plan.act.phi(h64).astype(dt, copy=False)
         rank = np.minimum(rank, np.count_nonzero(d, axis=1))
         d = d.astype(dt, copy=False)[:, :, None]
-        with np.errstate(over="ignore", invalid="ignore"):
-            if J is None:
-                J, W = W, (np.empty_like(W) if layer < plan.depth else None)
-                J *= d
-            else:
-                if tmp is None:
-                    tmp = np.empty_like(J)
-                np.matmul(W, J, out=tmp)
-                tmp *= d
-                J, tmp = tmp, J
+        if J is None:
+            J, W = W, (np.empty_like(W) if layer < plan.depth else None)
+            J *= d
+        else:
+            if tmp is None:
+                tmp = np.empty_like(J)
+            np.matmul(W, J, out=tmp)
+            tmp *= d
+            J, tmp = tmp, J
         if not np.all(np.isfinite(J)):
             raise ValueError(f"the Jacobian overflowed {dt.name} at layer {layer} (weights={plan.law.name}); "
                              "use fewer layers, dtype=float64 or a lighter-tailed law")

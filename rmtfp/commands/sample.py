@@ -1,0 +1,165 @@
+"""``rmtfp sample``: eigenvalues of J J^T for finite-width random networks.
+
+    rmtfp sample --activation erf --depth 2 --width 500 --samples 100 --sigma-w2 2 --seed 0 --compare
+    rmtfp sample --activation relu --depth 2 --width 1000 --samples 1000 --sigma-w2 2 --plot relu.png --log
+    rmtfp sample --activation tanh --depth 5 --width 200 --samples 20 --weights cauchy --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import numpy as np
+
+from . import dump_json, to_jsonable
+
+__all__ = ["register", "run"]
+
+
+def _positive_int(name: str):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 1, got {text!r}") from None
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 1, got {v}")
+        return v
+
+    return parse
+
+
+def _floats(text: str, name: str = "the value") -> list:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(f"{name} must be a number or a comma list of numbers, got {text!r}")
+    return values
+
+
+def _q(text: str):
+    values = _floats(text, "--q")
+    return values[0] if len(values) == 1 else values
+
+
+def _thresholds(text: str) -> list:
+    return _floats(text, "--thresholds")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sample",
+        help="eigenvalues of J J^T for finite-width random networks, compared with the theory",
+        description="Draw independent networks of depth L and width N, compute the eigenvalues of J J^T "
+                    "(J the input-output Jacobian, inputs prepared so that the pre-activations have variance "
+                    "q*, or --q), report moments, exact zeros and concentration statistics, and with --compare "
+                    "the KS distance and moment errors against the infinite-width law, each with its expected "
+                    "finite-width scale.",
+    )
+    net = p.add_argument_group("networks")
+    net.add_argument("--activation", required=True, help="registered activation (linear, relu, hardtanh, erf, ...)")
+    net.add_argument("--depth", type=_positive_int("--depth"), required=True, help="number of layers L")
+    net.add_argument("--width", type=_positive_int("--width"), required=True, help="width N of every layer")
+    net.add_argument("--samples", type=_positive_int("--samples"), required=True, help="number of networks")
+    net.add_argument("--weights", default="gaussian", choices=("gaussian", "normal", "cauchy"),
+                     help="law of the weights: gaussian (variance sigma_w2/N, default) or cauchy (scale sigma_w2/N)")
+    net.add_argument("--sigma-w2", type=float, default=1.0, help="sigma_w^2 (default: 1)")
+    net.add_argument("--sigma-b2", type=float, default=0.0, help="sigma_b^2 (default: 0)")
+    net.add_argument("--q", type=_q, default=None,
+                     help="variance of the first pre-activations (default: q*), or one value per layer")
+    net.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy, reported)")
+    comp = p.add_argument_group("computation")
+    comp.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    comp.add_argument("--method", default="svd", choices=("svd", "eigh"),
+                      help="singular values of J (default, accurate for tiny eigenvalues) or eigh of J J^T")
+    comp.add_argument("--batch", type=_positive_int("--batch"), default=None,
+                      help="networks held in memory at once (default: as many as fit in 256 MiB)")
+    comp.add_argument("--workers", type=_positive_int("--workers"), default=None,
+                      help="threads (default: the usable cores)")
+    comp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    out = p.add_argument_group("output")
+    out.add_argument("--compare", action="store_true", help="compare with the infinite-width theory")
+    out.add_argument("--thresholds", type=_thresholds, default=[1e-6, 1e-3, 1e-1],
+                     help="concentration thresholds (default: 1e-6,1e-3,1e-1)")
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--plot", help="write a histogram (against the theory with --compare) to this file")
+    out.add_argument("--log", action="store_true", help="log10(lambda) axis in the plot")
+    out.add_argument("--save", help="write eigenvalues, zeros and parameters to this .npz file")
+    p.set_defaults(func=run)
+
+
+def _fmt_q(result) -> str:
+    if result.q is None:
+        return "q: none (weights without variance; |x0|^2 = N)"
+    qs = result.q
+    if result.q_source == "q_star":
+        return f"q = q* = {qs[0]:.6g}"
+    if len(set(qs)) == 1:
+        return f"q = {qs[0]:.6g} ({result.q_source})"
+    return f"q per layer = [{', '.join(f'{v:.4g}' for v in qs)}] ({result.q_source})"
+
+
+def run(args) -> int:
+    from ..sampling import compare_spectrum, sample_jacobian_spectrum
+
+    if args.compare and args.weights == "cauchy":
+        raise ValueError("--compare needs weights with a finite variance: Cauchy weights have no "
+                         "infinite-width law (the concentration statistics are printed without --compare)")
+    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+    result = sample_jacobian_spectrum(
+        args.activation, args.depth, args.width, args.samples, weights=args.weights, sigma_w2=args.sigma_w2,
+        sigma_b2=args.sigma_b2, q=args.q, rng=seed, dtype=np.dtype(args.dtype), batch=args.batch,
+        progress=not args.no_progress, method=args.method, workers=args.workers)
+    conc = result.concentration(args.thresholds)
+    comparison = compare_spectrum(result) if args.compare else None
+    if args.save:
+        np.savez_compressed(args.save, eigenvalues=result.eigenvalues, n_zeros=result.n_zeros,
+                            preactivation_q=result.preactivation_q,
+                            params=json.dumps(to_jsonable(result.params)))
+    if args.plot:
+        from ..plotting import plot_spectrum_comparison, save_figure
+
+        save_figure(plot_spectrum_comparison(result, comparison, log_lambda=args.log), args.plot)
+    if args.json:
+        payload = {"sample": result.to_dict(eigenvalues=False), "concentration": conc.to_dict()}
+        if comparison is not None:
+            payload["comparison"] = comparison.to_dict()
+        print(dump_json(payload))
+        return 0
+
+    w = result.weights["name"]
+    print(f"J J^T of {result.n_samples} networks: {result.activation}, L = {result.depth}, N = {result.width}, "
+          f"weights {w} (sigma_w2 = {result.sigma_w2:g}, sigma_b2 = {result.sigma_b2:g}), seed {seed}")
+    print(f"  {_fmt_q(result)}; measured per layer: "
+          + ", ".join(f"{v:.4g}" for v in result.preactivation_q.mean(axis=0)))
+    m, se = result.moments(4)
+    print(f"  exact zeros: {result.zero_fraction:.4f}")
+    print("  moments m_1..m_4: " + ", ".join(f"{a:.5g} +- {b:.2g}" for a, b in zip(m, se)))
+    print("  concentration: " + ", ".join(f"P(lambda <= {t:g}) = {f:.4f}" for t, f in
+                                         zip(conc.thresholds, conc.fraction_below))
+          + f"; median {conc.median:.4g}; largest (median over samples) {conc.lambda_max_median:.4g}")
+    if comparison is not None:
+        c = comparison
+        print(f"theory (N -> inf): lambda_max = {c.lambda_max:.6g}, atom = {c.atom:.6g}")
+        print(f"  KS = {c.ks:.4g}   finite-width scale {c.ks_scale:.3g}   ratio {c.ks_ratio:.2f}")
+        if c.atom > 0 or c.atom_sampled > 0:
+            print(f"  atom: sampled {c.atom_sampled:.4f} +- {c.atom_stderr:.2g}, expected at N = {result.width}: "
+                  f"{c.atom_expected:.4f}, theory {c.atom:.4f}")
+        print("   k      theory     sampled   rel.err     scale   ratio")
+        for j in range(len(c.moments)):
+            print(f"  {j + 1:2d} {c.moments[j]:11.5g} {c.moments_sampled[j]:11.5g} {c.moments_rel_err[j]:9.2e} "
+                  f"{c.moments_rel_scale[j]:9.2e} {c.moments_ratio[j]:7.2f}")
+        verdict = "agrees with the theory" if c.agrees() else "DISAGREES with the theory"
+        print(f"  {verdict} (every ratio <= 3 means agreement within the finite-width error)")
+        if math.isfinite(c.cdf.unresolved_mass) and c.cdf.unresolved_mass > 1e-3:
+            print(f"  note: {c.cdf.unresolved_mass:.2g} of the theory's mass lies below lambda = "
+                  f"{c.cdf.lam[0]:.2g} (extrapolated as a power law)")
+    if args.plot:
+        print(f"plot written to {args.plot}")
+    if args.save:
+        print(f"eigenvalues written to {args.save}")
+    return 0
