@@ -1,0 +1,107 @@
+"""Speed of the fixed-point search, the pairwise contraction constant and a fine basin map.
+
+    python3 benchmarks/bench_fixed_points.py [--repeat 5] [--skip-fine]
+
+Targets (2 cores): 41 x 41 grid, L = 5, width 100, 50 iterations under 50 ms
+and at least 50x faster than a per-point Python loop; pairwise g on 41 x 41
+under 0.5 s; a 401 x 401 basin map (search and figure) under 10 s.
+
+The per-point loop is what one writes without batching: for every start,
+apply the layers to one vector at a time with the same stopping rules
+(Cauchy criterion, cycles up to period 8, at most 50 maps), so both do the
+same number of maps per start.  Timings are the best of ``--repeat`` runs
+(the machine is shared; the best run is the least disturbed one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+
+import numpy as np
+
+from rmtfp import Network, contraction_constant, find_fixed_points, grid
+from rmtfp.plotting import plot_basins, save_figure
+
+WIDTHS = [2, 100, 100, 100, 100, 2]  # L = 5 weight matrices, width 100
+CASES = [("cauchy", 1), ("cauchy", 2), ("normal", 4)]
+
+
+def best_time(fn, repeat: int):
+    times = []
+    out = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), float(np.median(times)), out
+
+
+def per_point_loop(net: Network, starts: np.ndarray, tol=1e-5, max_iter=50, max_period=8):
+    """The papers' procedure start by start, with the same cycle test, in plain Python + numpy."""
+    layers = list(zip(net.weights, net.biases))
+    maps = np.empty(len(starts), dtype=int)
+    for i, x in enumerate(starts):
+        history = [x]
+        for m in range(1, max_iter + 1):
+            h = history[-1]
+            for w, b in layers:
+                h = np.clip(w @ h + b, -1.0, 1.0)
+            if np.linalg.norm(h - history[-1]) < tol:
+                break
+            if any(np.linalg.norm(h - history[-p]) < tol for p in range(2, min(max_period, m) + 1)):
+                break
+            history.append(h)
+            history = history[-max_period:]
+        maps[i] = m
+    return maps
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-fine", action="store_true", help="skip the 401 x 401 basin map")
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.2f}; numpy {np.__version__}")
+    print(f"network: widths {WIDTHS} (L = 5), hard-tanh, papers' scale 1/n_l; grid 41 x 41, "
+          f"tol 1e-5, max_iter 50, max_period 8, Newton refinement on\n")
+    starts = grid()
+    for law, seed in CASES:
+        net = Network.random(WIDTHS, "hardtanh", law, rng=seed)
+        t_best, t_med, res = best_time(lambda: find_fixed_points(net, starts), args.repeat)
+        t_loop, _, maps = best_time(lambda: per_point_loop(net, starts), 1)
+        t_fixed, _, _ = best_time(lambda: [net._forward(starts) for _ in range(50)], args.repeat)
+        t_g, _, g = best_time(lambda: contraction_constant(net, starts), args.repeat)
+        summary = f"Q={res.Q}, cycles={len(res.cycles)}, unresolved={res.fractions['unresolved']:.3f}"
+        print(f"{law} seed {seed}: {summary}, mean maps/start {res.iterations.mean():.1f}")
+        print(f"  find_fixed_points       best {1e3 * t_best:7.1f} ms  (median {1e3 * t_med:.1f} ms)"
+              f"   target < 50 ms: {'ok' if t_best < 0.05 else 'MISSED'}")
+        print(f"  per-point Python loop        {1e3 * t_loop:7.1f} ms   speed-up {t_loop / t_best:6.1f}x"
+              f"   target >= 50x: {'ok' if t_loop / t_best >= 50 else 'MISSED'}"
+              f"   (same maps per start: {100 * np.mean(maps == res.iterations):.1f}%)")
+        print(f"  50 full maps, no early stop  {1e3 * t_fixed:7.1f} ms   (raw batched throughput)")
+        print(f"  pairwise g (eq. 5.2)    best {1e3 * t_g:7.1f} ms   g = {g:.4g}"
+              f"   target < 500 ms: {'ok' if t_g < 0.5 else 'MISSED'}")
+    if not args.skip_fine:
+        fine = grid(step=0.005)
+        print(f"\n401 x 401 basin map ({fine.shape[0]} starts), search + figure:")
+        for law, seed in CASES:
+            net = Network.random(WIDTHS, "hardtanh", law, rng=seed)
+            with tempfile.TemporaryDirectory() as tmp:
+                def basin_map():
+                    res = find_fixed_points(net, fine)
+                    t = time.perf_counter()
+                    save_figure(plot_basins(res), os.path.join(tmp, "basins.png"))
+                    return res, time.perf_counter() - t
+
+                t_best, _, (res, t_plot) = best_time(basin_map, max(1, args.repeat // 2))
+            print(f"  {law} seed {seed}: {t_best:6.2f} s (figure {t_plot:.2f} s), Q = {res.Q}, "
+                  f"cycles = {len(res.cycles)}   target < 10 s: {'ok' if t_best < 10 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
