@@ -13,6 +13,14 @@ from rmtfp.cli import main
 ISSUE_ARGS = ["basins", "--widths", "2,100,100,2", "--activation", "hardtanh", "--weights", "cauchy", "--seed", "3"]
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def run_json(capsys, args):
     assert main(args + ["--json"]) == 0
     return json.loads(capsys.readouterr().out)
@@ -94,3 +102,57 @@ def test_argument_type_errors_exit_via_argparse(capsys):
         main(["basins", "--widths", "2,x,2"])
     assert exc.value.code == 2
     assert "--widths" in capsys.readouterr().err
+
+
+def test_weights_file_with_unequal_dimensions(tmp_path, capsys):
+    path = tmp_path / "rect.npz"
+    np.savez(path, W0=np.ones((3, 2)), b0=np.zeros(3), activation="tanh")
+    assert main(["basins", "--weights-file", str(path)]) == 2
+    assert "n_in = n_out" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the basin map itself
+def _texts(fig):
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_plot_basins_grid_cycles_and_unstable_points():
+    from matplotlib.collections import QuadMesh
+
+    from rmtfp.plotting import plot_basins
+
+    net = Network([[[-3.0]]], [[0.0]], "tanh")
+    res1 = find_fixed_points(net, grid(dim=1))
+    fig = plot_basins(res1)
+    assert any("cycle 0 (p = 2, stable): 97.6%" in t for t in _texts(fig))
+    assert any("unstable" in t for t in _texts(fig))
+
+    rot = Network([2.0 * np.array([[0.0, -1.0], [1.0, 0.0]])], [np.zeros(2)], "hardtanh")
+    res2 = find_fixed_points(rot)
+    fig = plot_basins(res2, title="rotation")
+    ax = fig.axes[0]
+    mesh = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    assert len(mesh) == 1 and mesh[0].get_array().shape == (41, 41)
+    assert ax.get_title() == "rotation"
+    labels = _texts(fig)
+    assert sum("cycle" in t for t in labels) >= 2 and any("fixed point (unstable)" in t for t in labels)
+
+
+def test_plot_basins_scatter_projection_and_newton_result():
+    import matplotlib.pyplot as plt
+
+    from rmtfp import find_all_fixed_points, random_starts
+    from rmtfp.plotting import plot_basins
+
+    net = Network([3.0 * np.eye(3)], [np.zeros(3)], "tanh")
+    res = find_fixed_points(net, random_starts(300, 3, rng=0))
+    fig, ax = plt.subplots()
+    assert plot_basins(res, ax=ax, dims=(0, 2)) is fig
+    assert ax.get_xlabel() == "$x_{1}$" and ax.get_ylabel() == "$x_{3}$"
+    with pytest.raises(ValueError, match="dims"):
+        plot_basins(res, dims=(1, 1))
+    with pytest.raises(ValueError, match="dims"):
+        plot_basins(res, dims=(0, 3))
+    full = find_all_fixed_points(Network([3.0 * np.eye(2)], [np.zeros(2)], "tanh"), grid(step=0.2))
+    fig = plot_basins(full, legend=False)
+    assert fig.axes[0].get_legend() is None

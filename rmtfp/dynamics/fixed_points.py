@@ -235,18 +235,30 @@ def _map_jacobian(net: Network, x: np.ndarray, rows: int):
     return y, jac
 
 
-def _map_distinct(net: Network, x: np.ndarray, rows: int) -> np.ndarray:
+class _DistinctMap:
     """Phi on the rows of x, evaluated once per distinct row.
 
     Starts that reach exactly the same state have the same future
     (saturating activations send many starts to the same corner); the
-    duplicates are found by sorting the rows' bytes.
+    duplicates are found by sorting the rows' bytes.  When fewer than 10 %
+    of the rows are duplicates the search is skipped for 1, 2, 4, ..., 16
+    maps before it is tried again.
     """
-    keys = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
-    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    if uniq.size > 0.9 * x.shape[0]:
-        return _map(net, x, rows)
-    return _map(net, x[first], rows)[inverse.ravel()]
+
+    def __init__(self, net: Network, rows: int):
+        self.net, self.rows, self.wait, self.backoff = net, rows, 0, 1
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.wait > 0:
+            self.wait -= 1
+            return _map(self.net, x, self.rows)
+        keys = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        if uniq.size > 0.9 * x.shape[0]:
+            self.wait, self.backoff = self.backoff, min(16, 2 * self.backoff)
+            return _map(self.net, x, self.rows)
+        self.backoff = 1
+        return _map(self.net, x[first], self.rows)[inverse.ravel()]
 
 
 def _norm(v: np.ndarray) -> np.ndarray:
@@ -442,8 +454,9 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     x = x0.copy()
     hist = np.empty((max_period, m_total, n))  # ring: hist[k % P] = x^k
     hist[0] = x
+    phi = _DistinctMap(net, rows)
     for m in range(1, int(budget.max()) + 1):
-        y = _map_distinct(net, x, rows)
+        y = phi(x)
         with np.errstate(invalid="ignore", over="ignore"):
             ynorm = _norm(y)
             step = _norm(y - x)
@@ -646,6 +659,11 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
       oscillating way and are counted as such;
     * ``"divergent"``: x^m is not finite or |x^m| > divergence_radius;
     * ``"unresolved"``: none of these within ``max_iter`` maps.
+
+    An unstable fixed point or cycle attracts no open set: a start that met
+    a criterion near one (a chance near-return of chaotic dynamics, a weakly
+    unstable point, the stable manifold of a saddle) is iterated on to the
+    end of its ``max_iter`` budget and classified by where it is then.
 
     Candidates closer than ``merge_tol`` are one fixed point (one cycle);
     the one with the smallest residual leads, so reported fixed points are

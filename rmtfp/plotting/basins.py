@@ -180,6 +180,8 @@ def plot_basins(result, ax=None, *, dims=(0, 1), show_fixed_points: bool = True,
         ax.set_yticks([])
     if title is None:
         title = f"Q = {result.Q}" + (f", {len(result.cycles)} cycle(s)" if result.cycles else "")
+        if result.params.get("method") == "newton":
+            title += " (Newton basins)"
     if title:
         ax.set_title(title)
     return fig
