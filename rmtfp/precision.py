@@ -12,7 +12,7 @@ from typing import Iterator
 
 import mpmath
 
-__all__ = ["DPS_MIN", "DPS_MAX", "GUARD_DIGITS", "check_dps", "workdps"]
+__all__ = ["DPS_MIN", "DPS_MAX", "GUARD_DIGITS", "check_dps", "workdps", "round_to"]
 
 DPS_MIN = 15
 DPS_MAX = 1000
@@ -38,3 +38,17 @@ def workdps(dps: int, guard: int = GUARD_DIGITS) -> Iterator[None]:
     """Run the enclosed block at ``dps + guard`` decimal digits."""
     with mpmath.workdps(dps + guard):
         yield
+
+
+def round_to(value, dps: int):
+    """Round an mpmath number, or every element of an object array/list, to ``dps`` digits."""
+    import numpy as np
+
+    with mpmath.workdps(dps):
+        if isinstance(value, np.ndarray):
+            out = np.empty(value.shape, dtype=object)
+            out.flat[:] = [+v for v in value.flat]
+            return out
+        if isinstance(value, (list, tuple)):
+            return type(value)(+v for v in value)
+        return +value

@@ -28,7 +28,7 @@ import sympy as sp
 from scipy import optimize
 
 from ..errors import ConvergenceError
-from ..precision import check_dps, workdps
+from ..precision import check_dps, round_to, workdps
 from .derive import Q, D2Structure, derive_d2_structure
 from .lerch import lerch_half
 
@@ -40,11 +40,12 @@ X = sp.Symbol("x", real=True)
 _MGF_METHODS = ("auto", "formula", "series", "quadrature")
 _MOMENT_METHODS = ("auto", "formula", "quadrature")
 _QUAD_HALF_WIDTH = 12.0  # |g| <= 12 for g ~ N(0,1): neglected mass ~ 1e-32
-_QUAD_PANEL = 0.5
+_QUAD_PANEL = 0.25
 _QUAD_ORDER = 20
 
 
-def _check_positive(name: str, value, allow_zero: bool = False) -> float:
+def _check_positive(name: str, value, allow_zero: bool = False):
+    """Validate a non-negative parameter; mpmath numbers keep their precision."""
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -52,7 +53,32 @@ def _check_positive(name: str, value, allow_zero: bool = False) -> float:
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         allowed = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {allowed}, got {value!r}")
-    return v
+    return value if isinstance(value, mpmath.mpf) else v
+
+
+def _lerch_half_mp(u, a):
+    """Phi(u, 1/2, a) and dPhi/du at the current mpmath precision.
+
+    ``mpmath.lerchphi`` is used for |u| <= 50.  Beyond, it was seen to return
+    stable but wrong digits (|u| ~ 1e9 at 30 digits; right at 50), so the
+    integral (2/sqrt(pi)) int_0^inf exp(-a x^2)/(1 - u exp(-x^2)) dx is
+    integrated by ``mpmath.quad`` split around x = sqrt(log|u|), where the
+    integrand turns over (the pole lies off the real axis for |arg u| > 0.6;
+    nearer the cut lerchphi is used at twice the precision).
+    """
+    if abs(u) <= 50 or abs(mpmath.arg(u)) <= 0.6:
+        extra = 0 if abs(u) <= 50 else mpmath.mp.dps
+        with mpmath.extradps(extra):
+            ph = mpmath.lerchphi(u, mpmath.mpf(1) / 2, a)
+            # d/du Phi(u, s, a) = (Phi(u, s-1, a) - a Phi(u, s, a)) / u
+            ph1 = mpmath.lerchphi(u, -mpmath.mpf(1) / 2, a)
+            return +ph, +((ph1 - a * ph) / u)
+    x0 = mpmath.sqrt(mpmath.log(abs(u)))
+    pts = [0, max(x0 - 1, x0 / 2), x0, x0 + 1, mpmath.inf]
+    c = 2 / mpmath.sqrt(mpmath.pi)
+    ph = c * mpmath.quad(lambda x: mpmath.exp(-a * x * x) / (1 - u * mpmath.exp(-x * x)), pts)
+    dph = c * mpmath.quad(lambda x: mpmath.exp(-(a + 1) * x * x) / (1 - u * mpmath.exp(-x * x)) ** 2, pts)
+    return ph, dph
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -230,23 +256,35 @@ class Activation:
         return _check_positive("q", q, allow_zero=True)
 
     @functools.lru_cache(maxsize=64)
-    def _quad_grid(self, q: float):
+    def _quad_grid(self, q: float, fold: bool = True):
         """Composite Gauss-Legendre nodes g and weights (times the N(0,1) density), h = sqrt(q) g.
 
-        Panels of width 1/2 on |g| <= 12, split at the break points of phi'.
+        Panels of width 1/4 on |g| <= 12 (on g >= 0 only, with doubled
+        weights, when phi'^2 is even), split at the break points of phi'.
         """
         sq = math.sqrt(q)
-        edges = set(np.arange(-_QUAD_HALF_WIDTH, _QUAD_HALF_WIDTH + 1e-9, _QUAD_PANEL).tolist())
+        fold = fold and self._d2_even
+        start = 0.0 if fold else -_QUAD_HALF_WIDTH
+        edges = set(np.arange(start, _QUAD_HALF_WIDTH + 1e-9, _QUAD_PANEL).tolist())
         for b in self.d2_structure.breakpoints:
             g = float(b) / sq
-            if abs(g) < _QUAD_HALF_WIDTH:
+            if start < g < _QUAD_HALF_WIDTH:
                 edges.add(g)
         edges = np.array(sorted(edges))
         t, w = np.polynomial.legendre.leggauss(_QUAD_ORDER)
         lo, hi = edges[:-1, None], edges[1:, None]
         g = (0.5 * (hi - lo) * t + 0.5 * (hi + lo)).ravel()
         wg = (0.5 * (hi - lo) * w).ravel() * np.exp(-0.5 * g * g) / math.sqrt(2 * math.pi)
-        return g, wg
+        return g, (2 * wg if fold else wg)
+
+    @functools.cached_property
+    def _d2_even(self) -> bool:
+        """Whether phi'(x)^2 = phi'(-x)^2 (then quadrature folds onto x >= 0)."""
+        d2 = self.derivative**2
+        try:
+            return bool(sp.simplify(d2 - d2.subs(X, -X)) == 0)
+        except Exception:  # pragma: no cover - sympy failure means "not shown even"
+            return False
 
     @functools.lru_cache(maxsize=64)
     def _quad_nodes(self, q: float):
@@ -296,6 +334,7 @@ class Activation:
         if k == 0:
             return mpmath.mpf(1) if dps else 1.0
         if dps is None:
+            q = float(q)
             if use_formula:
                 if s.kind == "discrete":
                     v, p = self._discrete_law(q)
@@ -316,7 +355,7 @@ class Activation:
                     r = A**k / mpmath.sqrt(1 + 2 * al * k * qm)
             else:
                 r = self._quad_mp(lambda h: self.dphi_mp(h) ** (2 * k), qm)
-        return +r
+        return round_to(r, dps)
 
     # ---------------------------------------------------------------- m_K(u)
     def mgf_d2(self, u, q: Optional[float] = None, method: str = "auto", dps: Optional[int] = None,
@@ -357,12 +396,12 @@ class Activation:
         s = self.d2_structure
         if method == "formula" and s.kind == "generic":
             raise ValueError(
-                f"activation {self.name!r} has no closed-form m_K; use method='quadrature' or 'auto'"
+                f"activation {self.name!r} has no closed form for m_K; use method='quadrature' or 'auto'"
             )
         if dps is None:
             scalar = np.ndim(u) == 0
             uu = np.asarray(u, dtype=complex)
-            m, dm = self._mgf_np(uu, q, method)
+            m, dm = self._mgf_np(uu, float(q), method)
             if scalar:
                 m, dm = complex(m), complex(dm)
             return (m, dm) if derivative else m
@@ -370,11 +409,11 @@ class Activation:
             if isinstance(u, np.ndarray) or isinstance(u, (list, tuple)):
                 arr = np.asarray(u, dtype=object)
                 res = [self._mgf_mp(mpmath.mpc(x), mpmath.mpf(q), method) for x in arr.ravel()]
-                m = np.array([+r[0] for r in res], dtype=object).reshape(arr.shape)
-                dm = np.array([+r[1] for r in res], dtype=object).reshape(arr.shape)
+                m = np.array([r[0] for r in res], dtype=object).reshape(arr.shape)
+                dm = np.array([r[1] for r in res], dtype=object).reshape(arr.shape)
             else:
                 m, dm = self._mgf_mp(mpmath.mpc(u), mpmath.mpf(q), method)
-                m, dm = +m, +dm
+        m, dm = round_to(m, dps), round_to(dm, dps)
         return (m, dm) if derivative else m
 
     def _series_terms(self, umax: float) -> int:
@@ -460,10 +499,7 @@ class Activation:
             return A * u / (1 - A * u), A / (1 - A * u) ** 2
         c = 2 * al * q
         a = 1 + 1 / c
-        ph = mpmath.lerchphi(A * u, mpmath.mpf(1) / 2, a)
-        # d/du Phi(u, s, a) = (Phi(u, s-1, a) - a Phi(u, s, a)) / u
-        ph1 = mpmath.lerchphi(A * u, -mpmath.mpf(1) / 2, a)
-        dph = (ph1 - a * ph) / (A * u)
+        ph, dph = _lerch_half_mp(A * u, a)
         pref = A / mpmath.sqrt(c)
         return pref * u * ph, pref * (ph + A * u * dph)
 
@@ -486,18 +522,18 @@ class Activation:
             return v
         if dps is None:
             if use_formula:
-                return float(self._second_moment_np(q))
-            return float(self._quad_phi2_np(q))
+                return float(self._second_moment_np(float(q)))
+            return float(self._quad_phi2_np(float(q)))
         with workdps(dps):
             r = self._second_moment_mp(mpmath.mpf(q), use_formula)
-        return +r
+        return round_to(r, dps)
 
     @functools.cached_property
     def _second_moment_np(self):
         return sp.lambdify(Q, self.second_moment_expr, modules=["scipy", "numpy"])
 
     def _quad_phi2_np(self, q: float) -> float:
-        g, wg = self._quad_grid(q)
+        g, wg = self._quad_grid(q, fold=False)
         return float(np.sum(wg * self.phi(math.sqrt(q) * g) ** 2))
 
     def variance_map(self, q: float, sigma_w2: float, sigma_b2: float = 0.0) -> float:
@@ -580,7 +616,7 @@ class Activation:
                                     mpmath.mpf(root))
             except (ValueError, ZeroDivisionError) as exc:  # pragma: no cover
                 raise ConvergenceError(f"q* refinement failed: {exc}", last=root) from exc
-        return +r
+        return round_to(r, dps)
 
     def _second_moment_mp(self, q, use_formula: bool = True):
         if use_formula and self.second_moment_expr is not None:

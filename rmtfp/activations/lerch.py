@@ -16,9 +16,13 @@ part integrates in closed form,
 
 beta = sqrt(-L - 2 pi i k), k = -1, 0, 1 (Re beta > 0 off the cut), and the
 analytic remainder (analytic in |Im v| < 4 pi) is
-integrated by Gauss-Hermite quadrature, which converges geometrically.  Near
+integrated by Gauss-Hermite quadrature, which converges geometrically (by
+Gauss-Legendre panels for |u| > 50, where the remainder turns over in the
+tail of the Gaussian).  For |u| > 50 and |arg u| > 0.6, where Phi = O(1/u)
+and the pole parts would cancel, the integral is taken directly on
+Gauss-Legendre panels.  Near
 u = 0 the defining series is summed directly.  Accuracy is checked against
-``mpmath.lerchphi`` in the tests (relative error ~1e-13 over |u| <= 60, 1 < a <= 300).
+``mpmath.lerchphi`` in the tests (relative error ~1e-13 for |u| up to 1e12, 1 < a <= 300).
 """
 
 from __future__ import annotations
@@ -34,16 +38,63 @@ _SERIES_RADIUS = 0.25
 _SERIES_TERMS = 32  # 0.25**32 ~ 5e-20
 _GH_NODES = 48  # half of them (t > 0) are used; the integrand is even
 _SMALL_V = 0.5
+_BIG = 50.0
+_DIRECT_ANGLE = 0.6
 
 
-@functools.lru_cache(maxsize=None)
-def _gh_half() -> tuple[np.ndarray, np.ndarray]:
+@functools.lru_cache(maxsize=64)
+def _composite(a: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre panels on [0, sqrt(40/a)] with the weight exp(-a x^2) folded in.
+
+    Used for |u| > 50, where h2(x^2 - log u) turns over at x ~ sqrt(log|u|), in
+    the tail of the Gaussian where Gauss-Hermite nodes are too sparse.
+    """
+    xmax = np.sqrt(40.0 / a)
+    n_panels = int(np.ceil(xmax / 0.2))
+    t, w = np.polynomial.legendre.leggauss(12)
+    edges = np.linspace(0.0, xmax, n_panels + 1)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    x = (0.5 * (hi - lo) * t + 0.5 * (hi + lo)).ravel()
+    wx = (0.5 * (hi - lo) * w).ravel() * np.exp(-a * x * x)
+    return x * x, wx
+
+
+@functools.lru_cache(maxsize=64)
+def _gh_nodes(a: float) -> tuple[np.ndarray, np.ndarray]:
+    """x^2 and weights of Gauss-Hermite for int_0^inf exp(-a x^2) f(x^2) dx."""
     t, w = np.polynomial.hermite.hermgauss(_GH_NODES)
     keep = t > 0
-    return t[keep], 2.0 * w[keep]  # integral over R of an even function
+    return t[keep] ** 2 / a, w[keep] / np.sqrt(a)  # x = t / sqrt(a); half of the even integral over R
 
 
 _FOUR_PI2 = 4 * np.pi**2
+
+
+def _direct(u: np.ndarray, a: float, derivative: bool):
+    """(2/sqrt(pi)) int_0^inf exp(-a x^2) / (1 - u exp(-x^2)) dx by Gauss-Legendre panels, no subtraction.
+
+    For large |u| away from the cut Phi is O(1/u) and the pole decomposition
+    would cancel O(1) terms; the integrand itself is small and smooth (its
+    pole x0 = sqrt(log u) lies |Im log u| / (2 Re x0) off the real axis).
+    """
+    lnu = float(np.max(np.log(np.abs(u))))
+    xmax = np.sqrt((max(lnu, 0.0) + 40.0) / a) + 1.0
+    n_panels = int(np.ceil(xmax / 0.05))
+    t, w = np.polynomial.legendre.leggauss(12)
+    edges = np.linspace(0.0, xmax, n_panels + 1)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    x = (0.5 * (hi - lo) * t + 0.5 * (hi + lo)).ravel()
+    wx = (0.5 * (hi - lo) * w).ravel() * np.exp(-a * x * x) * (2 / np.sqrt(np.pi))
+    e = np.exp(-x * x)
+    phi = np.empty_like(u)
+    dphi = np.empty_like(u)
+    for start in range(0, u.size, 256):
+        uc = u[start:start + 256, None]
+        inv = 1.0 / (1.0 - uc * e)
+        phi[start:start + 256] = inv @ wx
+        if derivative:
+            dphi[start:start + 256] = (e * inv * inv) @ wx
+    return phi, dphi
 
 
 def _h2(v: np.ndarray, derivative: bool):
@@ -101,16 +152,26 @@ def lerch_half(u, a: float, derivative: bool = False):
         un = u[near0, None] ** n
         phi[near0] = un @ c
         dphi[near0] = (un[:, :-1] * n[1:]) @ c[1:]
-    far = ~near0
+    # large |u| off the positive axis: direct integration (no cancellation)
+    direct = ~near0 & (np.abs(u) > _BIG) & (np.abs(np.angle(u)) > _DIRECT_ANGLE)
+    if direct.any():
+        phi[direct], dphi[direct] = _direct(u[direct], a, derivative)
+    far = ~near0 & ~direct
     if far.any():
         uf = u[far]
         L = np.log(uf)
         sa = np.sqrt(a)
-        t, w = _gh_half()
-        v = (t * t / a)[None, :] - L[:, None]
-        h, dh = _h2(v, derivative)
-        total = (h @ w) / (2 * sa)
-        dtotal = -(dh @ w) / (2 * sa) if derivative else None
+        # remainder int_0^inf exp(-a x^2) h2(x^2 - L) dx
+        total = np.empty_like(L)
+        dtotal = np.empty_like(L)
+        big = np.abs(uf) > _BIG
+        for sel, (x2, wx) in ((~big, _gh_nodes(a)), (big, _composite(a))):
+            if sel.any():
+                v = x2[None, :] - L[sel, None]
+                h, dh = _h2(v, derivative)
+                total[sel] = h @ wx
+                if derivative:
+                    dtotal[sel] = -(dh @ wx)
         for k in (-1, 0, 1):
             beta = np.sqrt(-(L + 2j * np.pi * k))
             ex = special.erfcx(beta * sa)

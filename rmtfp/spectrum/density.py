@@ -11,9 +11,9 @@ import mpmath
 import numpy as np
 
 from ..activations import Activation, get
-from ..precision import check_dps, workdps
+from ..precision import check_dps, round_to, workdps
 from .equation import Equation
-from .solvers import Status, newton_continuation, papers_iteration, polynomial_roots
+from .solvers import Status, newton_continuation, papers_iteration, polynomial_roots, refine_on_real_axis
 from .support import support as _support
 
 __all__ = ["DensityResult", "density", "resolve_parameters", "check_lam"]
@@ -160,7 +160,8 @@ def _two_point(act: Activation, q):
 
 def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float = 1.0,
             q: Optional[Union[float, Sequence[float]]] = None, sigma_b2: float = 0.0,
-            dps: Optional[int] = None, method: str = "auto", **options) -> DensityResult:
+            dps: Optional[int] = None, method: str = "auto", mgf_method: str = "auto",
+            **options) -> DensityResult:
     """Eigenvalue density rho(lambda) of J J^T, J = prod_{l=1}^L D_l W_l.
 
     Solves w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) (THEORY; the
@@ -191,8 +192,13 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
         (two-point laws only, float64).  ``"iteration"``: the papers' scheme
         (options ``b``, ``N``, ``eps``, ``N0``, ``w0``); its density is at
         eta = b^{-N}, i.e. Poisson-smoothed.
+    mgf_method : {"auto", "formula", "quadrature"}
+        Route for m_K (see :meth:`rmtfp.Activation.mgf_d2`); ``"quadrature"``
+        gives an independent check of the closed forms.
     **options
-        Passed to the solver.
+        Passed to the solver (``"newton"``: ``eta_min_rel``, ``tol``,
+        ``max_newton``, ``max_final``; ``"iteration"``: ``b``, ``N``, ``eps``,
+        ``N0``, ``w0``).
 
     Returns
     -------
@@ -215,8 +221,11 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
                                method=method, **options)
     act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
     sup = _support(act, depth, sigma_w2=sigma_w2, q=q if q is not None else None, _resolved=True)
+    if mgf_method not in ("auto", "formula", "quadrature"):
+        raise ValueError(f"mgf_method must be 'auto', 'formula' or 'quadrature', got {mgf_method!r}")
     params = dict(activation=act.name, depth=depth, sigma_w2=sigma_w2, sigma_b2=sigma_b2,
                   q=None if q is None else float(q), q_source=q_source, dps=dps, method=method,
+                  mgf_method=mgf_method,
                   **{k: v for k, v in options.items()})
     if method == "auto":
         method = "newton"
@@ -234,17 +243,19 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
         return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
 
     if dps is None:
-        eq = Equation(act, depth, sigma_w2, q, None)
+        eq = Equation(act, depth, sigma_w2, q, None, mgf_method)
         return _solve(eq, lam, method, options, sup, params)
+    start = None
+    if method == "newton":
+        # float64 continuation, then Newton at full precision from its answer
+        start = _solve(Equation(act, depth, sigma_w2, q, None, mgf_method), lam, method, options, sup, params)
     with workdps(dps):
-        eq = Equation(act, depth, mpmath.mpf(sigma_w2), None if q is None else mpmath.mpf(q), dps)
-        res = _solve(eq, lam, method, options, sup, params)
-        dens = np.array([+x for x in res.density], dtype=object)
-        w = np.array([+x for x in res.w], dtype=object)
-    return dataclasses.replace(res, density=dens, w=w)
+        eq = Equation(act, depth, mpmath.mpf(sigma_w2), None if q is None else mpmath.mpf(q), dps, mgf_method)
+        res = _solve(eq, lam, method, options, sup, params, start)
+    return dataclasses.replace(res, density=round_to(res.density, dps), w=round_to(res.w, dps))
 
 
-def _solve(eq: Equation, lam, method, options, sup, params) -> DensityResult:
+def _solve(eq: Equation, lam, method, options, sup, params, start=None) -> DensityResult:
     bk = eq.backend
     lam_b = bk.farray(lam)
     if method == "iteration":
@@ -253,7 +264,15 @@ def _solve(eq: Equation, lam, method, options, sup, params) -> DensityResult:
             -bk.imag((1 + w) / z) / mpmath.pi
         params = dict(params, steps_at_N0=n_hit.tolist())
     else:
-        w, status = newton_continuation(eq, lam_b, **options)
+        if start is None:
+            w, status = newton_continuation(eq, lam_b, **options)
+        else:
+            w, ok = refine_on_real_axis(eq, lam_b, start.w)
+            ok &= start.status == Status.CONVERGED
+            status = np.full(len(lam), Status.CONVERGED, dtype=np.int8)
+            if not ok.all():
+                redo = np.flatnonzero(~ok)
+                w[redo], status[redo] = newton_continuation(eq, lam_b[redo], **options)
         # Im w <= 0 up to rounding (larger violations carry Status.WRONG_BRANCH)
         im = np.minimum(bk.imag(w), 0) if eq.dps is None else np.array(
             [min(v, 0) for v in bk.imag(w)], dtype=object)

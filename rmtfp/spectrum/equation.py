@@ -166,14 +166,10 @@ class Equation:
         out_d = np.empty(u.shape, dtype=object)
         q = mpmath.mpf(self.q) if self.q is not None else None
         for i, ui in enumerate(u.flat):
-            m, d = self.activation._mgf_mp(ui, q if q is not None else mpmath.mpf(1), self._mp_method)
+            m, d = self.activation._mgf_mp(ui, q if q is not None else mpmath.mpf(1), self.mgf_method)
             out_m.flat[i] = m
             out_d.flat[i] = d
         return out_m, out_d
-
-    @property
-    def _mp_method(self):
-        return "auto" if self.mgf_method == "auto" else self.mgf_method
 
     def u_of(self, w, z):
         """u = sigma_w^2 z^{-1/L} (1 + w)^{1/L} w^{1 - 1/L} (three principal powers)."""

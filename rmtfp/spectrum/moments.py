@@ -23,7 +23,7 @@ import sympy as sp
 
 from ..activations import Q as _Q
 from ..activations import K as _K
-from ..precision import check_dps, workdps
+from ..precision import check_dps, round_to, workdps
 
 __all__ = ["moments", "two_point_moments"]
 
@@ -141,4 +141,4 @@ def moments(activation, depth: int, k: int, sigma_w2: float = 1.0, q: Optional[f
     with workdps(dps):
         d = [act.d2_moment(j, q, dps=dps) for j in range(1, k + 2)]
         res = _lagrange(d, depth, mpmath.mpf(sigma_w2) ** depth, k)
-        return [+x for x in res]
+    return round_to(res, dps)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .equation import Equation
 
-__all__ = ["Status", "newton_continuation", "polynomial_roots", "papers_iteration"]
+__all__ = ["Status", "newton_continuation", "refine_on_real_axis", "polynomial_roots", "papers_iteration"]
 
 
 class Status(enum.IntEnum):
@@ -51,10 +51,13 @@ class Status(enum.IntEnum):
 def _newton(eq: Equation, w, z, maxit: int, tol, keep_lower: bool):
     """Damped Newton on F(w; z) = 0 for arrays w, z, iterating only unconverged points.
 
-    A point has converged when |F| <= tol (1 + |w|) or its last Newton step
-    was below tol (1 + |w|).  Returns (w, ok, Fw, Fz) with the derivatives at
-    the returned w (used by the predictor of the next path step).
+    A point has converged when its last Newton step was below tol (1 + |w|),
+    or when |F| <= 1000 eps (1 + |w|) -- above the rounding level of m_K
+    (the float64 Lerch and quadrature routes are accurate to ~1e-13) -- after
+    which one more Newton step polishes it.  Returns (w, ok, Fw, Fz) with the
+    derivatives at the last evaluated point (used by the predictor).
     """
+    ftol = 1000 * eq.backend.eps
     bk = eq.backend
     n = len(w)
     w = w.copy()
@@ -69,8 +72,17 @@ def _newton(eq: Equation, w, z, maxit: int, tol, keep_lower: bool):
         Fw_all[active] = Fw
         Fz_all[active] = Fz
         scale = 1 + bk.abs(wa)
-        conv = np.asarray(bk.abs(F) <= tol * scale, dtype=bool) | small_prev[active]
-        conv &= np.asarray(bk.isfinite(F), dtype=bool)
+        finite_F = np.asarray(bk.isfinite(F), dtype=bool)
+        res_small = np.asarray(bk.abs(F) <= ftol * scale, dtype=bool) & finite_F
+        conv = (small_prev[active] & finite_F) | res_small
+        polish = res_small & ~small_prev[active]
+        if polish.any():  # one last Newton step for points accepted on the residual
+            pi = active[polish]
+            pw = wa[polish] - F[polish] / Fw[polish]
+            keep = np.asarray(bk.isfinite(pw), dtype=bool)
+            if keep_lower:
+                keep &= np.asarray(bk.imag(pw) < 0, dtype=bool)
+            w[pi[keep]] = pw[keep]
         ok[active[conv]] = True
         active = active[~conv]
         if active.size == 0 or it == maxit:
@@ -185,6 +197,23 @@ def newton_continuation(eq: Equation, lam, eta0: Optional[float] = None, eta_min
     wrong = np.asarray(im > 64 * bk.eps * (1 + bk.abs(w)), dtype=bool) & (status == Status.CONVERGED)
     status[wrong] = Status.WRONG_BRANCH
     return w, status
+
+
+def refine_on_real_axis(eq: Equation, lam, w_start, tol=None, maxit: int = 12):
+    """Newton at z = lambda (eta = 0) from a nearby solution, e.g. float64 -> mpmath.
+
+    Newton converges quadratically from the float64 solution, so a few
+    iterations at ``eq``'s precision give the high-precision w.  Returns
+    (w, ok); points that are not ok should be recomputed by continuation.
+    """
+    bk = eq.backend
+    if tol is None:
+        tol = 8 * bk.eps
+    z = bk.carray(lam)
+    w, ok, _, _ = _newton(eq, bk.carray(w_start), z, maxit, tol, keep_lower=False)
+    im = bk.imag(w)
+    ok &= ~np.asarray(im > 64 * bk.eps * (1 + bk.abs(w)), dtype=bool)
+    return w, ok
 
 
 def papers_iteration(eq: Equation, lam, b: float = 2.0, N: int = 20, eps: float = 1e-5, N0: int = 50,

@@ -24,7 +24,7 @@ from scipy import optimize
 
 from ..activations import Activation
 from ..errors import ConvergenceError
-from ..precision import check_dps, workdps
+from ..precision import check_dps, round_to, workdps
 
 __all__ = ["Support", "support"]
 
@@ -92,7 +92,7 @@ def support(activation, depth: int, sigma_w2: float = 1.0, q: Optional[float] = 
             sm = (mpmath.mpf(sigma_w2) * vm) ** L
             w = (-(L - 1) + mpmath.sqrt((L - 1) ** 2 + 4 * L * cm)) / (2 * L)
             lmax = sm * (1 + w) * (cm + w) ** L / w
-            return Support(+lmax, atom, +w, params)
+            return Support(round_to(lmax, dps), atom, round_to(w, dps), params)
     lmax, u, w = _generic_edge(act, L, sigma_w2, q)
     if dps is None:
         return Support(lmax, atom, w, params)
@@ -111,7 +111,7 @@ def support(activation, depth: int, sigma_w2: float = 1.0, q: Optional[float] = 
             raise ConvergenceError(f"edge refinement failed: {exc}", last=u) from exc
         m = act._mgf_mp(mpmath.mpc(um), qm, "auto")[0].real
         lmax = s2**L * (1 + m) * m ** (L - 1) / um**L
-        return Support(+lmax, atom, +m, params)
+        return Support(round_to(lmax, dps), atom, round_to(m, dps), params)
 
 
 def _exact_two_point(act: Activation, q):
