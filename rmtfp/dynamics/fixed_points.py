@@ -31,8 +31,8 @@ __all__ = ["Stability", "Cycle", "FixedPointResult", "find_fixed_points", "find_
 STATUSES = ("fixed_point", "cycle", "unresolved", "divergent")
 _FP, _CYCLE, _UNRESOLVED, _DIVERGENT = range(4)
 _STATUS_ARRAY = np.array(STATUSES)
-#: elements of one float64 work array per chunk (16 MiB)
-_CHUNK_ELEMENTS = 2**21
+#: elements of one float64 work array per chunk (512 KiB: layer activations stay in cache)
+_CHUNK_ELEMENTS = 2**16
 _EPS = np.finfo(float).eps
 
 
