@@ -217,6 +217,6 @@ def test_pairs_on_401_grid_bounded_memory():
     g = contraction_constant(net, pts)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak < 300 * 2**20  # Phi in 16 MiB chunks, k-d tree and 2 MiB pair blocks; all pairs would be 100 GiB
+    assert peak < 300 * 2**20  # Phi in small chunks, k-d tree and 2 MiB pair blocks; all pairs would be 100 GiB
     assert 0 < g <= lipschitz_bound(net)
     assert g >= contraction_constant(net, pts[::7])  # a subset cannot have a larger maximum
