@@ -91,7 +91,7 @@ def check_lam(lam) -> np.ndarray:
         raise ValueError("lam must contain at least one point, got an empty grid")
     bad = ~np.isfinite(arr) | (arr <= 0)
     if bad.any():
-        raise ValueError(f"lam must be finite and > 0 (the atom at 0 is reported separately), got {arr[bad][0]!r}")
+        raise ValueError(f"lam must be finite and > 0 (the atom at 0 is reported separately), got {float(arr[bad][0])!r}")
     return arr
 
 
