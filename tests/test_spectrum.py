@@ -331,3 +331,22 @@ def test_result_to_dict_is_json_ready():
     assert d["status"] == ["converged", "converged"]
     assert d["atom"] == 0.5
     assert d["params"]["q_source"] == "not needed"
+
+
+# ------------------------------------------------------------ per-layer q
+def test_per_layer_q_with_equal_values_equals_single_q():
+    lam = np.linspace(0.05, 5, 9)
+    a = density(lam, "erf", 3, sigma_w2=1.5, q=[0.6, 0.6, 0.6])
+    b = density(lam, "erf", 3, sigma_w2=1.5, q=0.6)
+    assert a.converged
+    np.testing.assert_allclose(a.density, b.density, rtol=1e-10)  # two independent solvers
+    assert a.lambda_max == pytest.approx(b.lambda_max, rel=1e-9)
+    assert a.params["q"] == [0.6, 0.6, 0.6]
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(q=[1.0, 1.0]), "one value per layer"),
+                                           (dict(q=[1.0, -1.0, 1.0]), r"q\[1\] must be"),
+                                           (dict(q=[1.0, 1.0, 1.0], dps=20), "float64 only")])
+def test_per_layer_q_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        density([1.0], "erf", 3, **kwargs)

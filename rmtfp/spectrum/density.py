@@ -215,10 +215,7 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     lam = check_lam(lam)
     dps = check_dps(dps)
     if q is not None and isinstance(q, (Sequence, np.ndarray)) and not isinstance(q, str):
-        from .layered import density_layered  # layer-dependent laws
-
-        return density_layered(lam, activation, depth, q, sigma_w2=sigma_w2, sigma_b2=sigma_b2, dps=dps,
-                               method=method, **options)
+        return _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method, mgf_method, options)
     act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
     sup = _support(act, depth, sigma_w2=sigma_w2, q=q if q is not None else None, _resolved=True)
     if mgf_method not in ("auto", "formula", "quadrature"):
@@ -278,3 +275,26 @@ def _solve(eq: Equation, lam, method, options, sup, params, start=None) -> Densi
             [min(v, 0) for v in bk.imag(w)], dtype=object)
         dens = -im / (np.pi * lam_b) if eq.dps is None else -im / (mpmath.pi * lam_b)
     return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
+
+
+def _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method, mgf_method, options):
+    """Layer-dependent laws K_l (one q per layer): see :mod:`rmtfp.spectrum.layered`."""
+    from .layered import density_layered, support_layered
+
+    act = get(activation)
+    depth = _check_depth(depth)
+    qs = [_check_variance(f"q[{i}]", v, allow_zero=False) for i, v in enumerate(q)]
+    if len(qs) != depth:
+        raise ValueError(f"q must have one value per layer: got {len(qs)} values for depth={depth}")
+    sigma_w2 = _check_variance("sigma_w2", sigma_w2, allow_zero=False)
+    _check_variance("sigma_b2", sigma_b2, allow_zero=True)
+    if dps is not None:
+        raise ValueError("per-layer q is solved in float64 only; use dps=None")
+    if method not in ("auto", "newton") or mgf_method != "auto":
+        raise ValueError("per-layer q is solved by method='newton' with the default m_K routes only")
+    dens, w, status = density_layered(lam, act, qs, sigma_w2=sigma_w2, **options)
+    lmax, atom = support_layered(act, qs, sigma_w2)
+    params = dict(activation=act.name, depth=depth, sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=list(qs),
+                  q_source="given per layer", dps=None, method="newton", mgf_method="auto", **options)
+    return DensityResult(lam, np.asarray(dens), np.asarray(w), np.asarray(status, dtype=np.int8), atom, lmax,
+                         params)
