@@ -539,7 +539,7 @@ class TrainingResult:
 def train_autoencoder(widths: Sequence[int] = (2, 100, 100, 2), activation="hardtanh", data=None,
                       epochs: int = 1500, lr: float = 3e-3, rng=None, *, batch_size: Optional[int] = None,
                       weights="normal", scale="fan_in", last_activation: bool = True, betas=(0.9, 0.999),
-                      adam_eps: float = 1e-8, init: Optional[Network] = None, progress: bool = False
+                      adam_eps: float = 1e-8, init: Optional[Network] = None, progress: Optional[bool] = False
                       ) -> TrainingResult:
     """Train Phi by Adam on the papers' loss (2.6) with analytic backpropagation.
 
@@ -579,8 +579,9 @@ def train_autoencoder(widths: Sequence[int] = (2, 100, 100, 2), activation="hard
     adam_eps : float, default 1e-8
     init : Network, optional
         Start from this network instead of a random one.
-    progress : bool, default False
-        tqdm progress bar over the epochs.
+    progress : bool or None, default False
+        tqdm progress bar over the epochs; None shows it on an interactive
+        terminal only.
 
     Returns
     -------
@@ -625,10 +626,10 @@ def train_autoencoder(widths: Sequence[int] = (2, 100, 100, 2), activation="hard
     history = np.empty(epochs + 1)
 
     it = range(epochs)
-    if progress:
+    if progress is None or progress:
         from tqdm.auto import tqdm
 
-        it = tqdm(it, desc="training", unit="epoch")
+        it = tqdm(it, desc="training", unit="epoch", disable=None if progress is None else False, leave=False)
     depth = len(params_w)
     with np.errstate(over="raise", invalid="raise"):
         try:

@@ -242,3 +242,21 @@ def test_contraction_arguments():
         contraction_scan([0.4, 0.5], n_networks=1, beta_reference="N")
     with pytest.raises(ValueError, match="points"):
         contraction_scan([0.4, 0.5], n_networks=1, points=np.zeros((1, 2)))
+
+
+# ----------------------------------------------------------------- figures
+def test_figures(serial, tmp_path):
+    from rmtfp.plotting import (plot_contraction_scan, plot_contraction_vs_depth, plot_q_statistics,
+                                save_figure)
+
+    fig = plot_q_statistics(serial)
+    assert len(fig.axes) == 2
+    assert save_figure(fig, tmp_path / "q.png")
+    cb = critical_beta([0.3, 0.5, 0.7], width=12, depth=3, n_networks=3, rng=0, workers=1, points=grid(step=0.5))
+    fig = plot_contraction_scan(cb)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("beta_{cr}" in t for t in labels)
+    save_figure(fig, tmp_path / "scan.png")
+    d = contraction_vs_depth([1, 2, 3], beta=0.7, width=8, n_networks=2, rng=0, workers=1, points=grid(step=0.5))
+    save_figure(plot_contraction_vs_depth([d, d]), tmp_path / "depth.png")
+    assert (tmp_path / "depth.png").stat().st_size > 1000

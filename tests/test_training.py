@@ -250,3 +250,19 @@ def test_tail_fit_errors():
         weight_spectrum_tail(np.ones(5))
     with pytest.raises(ValueError, match="xmin"):
         power_law_fit(np.arange(1, 20.0), xmin=100.0)
+
+
+def test_figures(trained, tmp_path):
+    from rmtfp.plotting import plot_identification, plot_training, plot_weight_spectra, save_figure
+
+    data, result = trained
+    rep = identification_report(result.network, data)
+    fig = plot_identification(rep, data)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("true photos" in t for t in labels)
+    save_figure(fig, tmp_path / "ident.png")
+    save_figure(plot_training(result), tmp_path / "loss.png")
+    fits = {"initial": weight_spectrum_tail(result.initial_network.weights[1]),
+            "trained": weight_spectrum_tail(result.network.weights[1])}
+    save_figure(plot_weight_spectra(fits), tmp_path / "tail.png")
+    assert (tmp_path / "tail.png").stat().st_size > 1000

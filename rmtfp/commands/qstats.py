@@ -1,0 +1,124 @@
+"""``rmtfp qstats``: the law of the number of fixed points Q against depth.
+
+    rmtfp qstats --depths 1:20 --networks 100 --weights cauchy --workers 2
+    rmtfp qstats --depths 2,3,5,20 --networks 50 --json
+    rmtfp qstats --depths 1:10 --networks 30 --plot qstats.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from . import dump_json
+from .basins import _bounds, _scale  # the same --bounds/--scale syntax as ``rmtfp basins``
+
+__all__ = ["register", "run", "parse_depths"]
+
+
+def parse_depths(text: str) -> list:
+    """``A:B`` (A..B inclusive), ``A:B:S`` (step S) or a comma list ``2,3,5`` of positive integers."""
+    text = text.strip()
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) not in (2, 3):
+                raise ValueError
+            start, stop = parts[0], parts[1]
+            step = parts[2] if len(parts) == 3 else 1
+            if step < 1 or stop < start:
+                raise ValueError
+            values = list(range(start, stop + 1, step))
+        else:
+            values = [int(v) for v in text.split(",") if v.strip()]
+        if not values or min(values) < 1 or len(set(values)) != len(values):
+            raise ValueError
+        return values
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"depths must be START:STOP (inclusive), START:STOP:STEP or a comma list of distinct integers >= 1, "
+            f"got {text!r}") from None
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "qstats",
+        help="law of the number of fixed points Q of random networks against depth",
+        description="For every depth L, draw --networks random networks R^2 -> R^2 with widths "
+                    "(2, W, ..., W, 2), iterate each from every point of the grid, and report the "
+                    "distribution of Q (fixed points reached), its mode with a bootstrap interval, its "
+                    "mean, and the fractions of networks with cycles or unresolved starts.  The result "
+                    "depends only on --seed, not on --workers.",
+    )
+    net = p.add_argument_group("networks")
+    net.add_argument("--depths", type=parse_depths, default=parse_depths("1:20"),
+                     help="depths L: START:STOP (inclusive), START:STOP:STEP or a comma list (default: 1:20)")
+    net.add_argument("--networks", type=int, default=100, help="networks per depth (default: 100)")
+    net.add_argument("--width", type=int, default=100, help="hidden width N_0 (default: 100)")
+    net.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
+    net.add_argument("--weights", default="cauchy", choices=("normal", "cauchy"),
+                     help="law of weights and biases (default: cauchy)")
+    net.add_argument("--scale", type=_scale, default="fan_in",
+                     help="'fan_in' (scale 1/n_l for Cauchy, variance 1/n_l for normal; default) or a number")
+    net.add_argument("--dim", type=int, default=2, help="input/output dimension n (default: 2)")
+    net.add_argument("--seed", type=int, default=0, help="root seed of all networks (default: 0)")
+    st = p.add_argument_group("fixed-point search")
+    st.add_argument("--bounds", type=_bounds, default=(-1.0, 1.0), help="grid box LO,HI (default: -1,1)")
+    st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
+    st.add_argument("--tol", type=float, default=1e-5, help="Cauchy criterion tolerance (default: 1e-5)")
+    st.add_argument("--max-iter", type=int, default=50, help="maximum number of maps (default: 50)")
+    st.add_argument("--merge-tol", type=float, default=1e-3, help="merge distance (default: 1e-3)")
+    st.add_argument("--max-period", type=int, default=8, help="longest cycle looked for (default: 8)")
+    st.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
+    run_ = p.add_argument_group("run and output")
+    run_.add_argument("--workers", type=int, default=None,
+                      help="local worker processes (default: the available cores; 1 = this process)")
+    run_.add_argument("--confidence", type=float, default=0.95, help="of the mode interval (default: 0.95)")
+    run_.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default: 2000)")
+    run_.add_argument("--quiet", action="store_true", help="no progress bar")
+    run_.add_argument("--json", action="store_true", help="print one JSON object")
+    run_.add_argument("--plot", nargs="?", const="qstats.png", default=None, metavar="FILE",
+                      help="write the figure (default file: qstats.png)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..dynamics import grid
+    from ..ensembles import q_statistics
+
+    starts = grid(bounds=args.bounds, step=args.step, dim=args.dim)
+    t0 = time.perf_counter()
+    result = q_statistics(args.depths, width=args.width, activation=args.activation, weights=args.weights,
+                          n_networks=args.networks, rng=args.seed, workers=args.workers, dim=args.dim,
+                          scale=args.scale, confidence=args.confidence, n_bootstrap=args.bootstrap,
+                          progress=False if args.quiet else None, starts=starts, tol=args.tol,
+                          max_iter=args.max_iter, merge_tol=args.merge_tol, max_period=args.max_period,
+                          refine=not args.no_refine)
+    elapsed = time.perf_counter() - t0
+    if args.plot:
+        from ..plotting import plot_q_statistics, save_figure
+
+        save_figure(plot_q_statistics(result), args.plot)
+    if args.json:
+        payload = result.to_dict()
+        payload["seconds"] = elapsed
+        print(dump_json(payload))
+        return 0
+    p = result.params
+    print(f"{p['n_networks']} networks per depth: widths (n, {p['width']}, ..., {p['width']}, n), n = {p['dim']}, "
+          f"{p['activation']}, {p['weights']} weights (scale {p['scale']}), seed {args.seed}; "
+          f"{p['n_starts']} starts (grid step {args.step}), tol {args.tol}, max_iter {args.max_iter}")
+    pct = f"{100 * result.confidence:.0f}%"
+    print(f"{'L':>3}  {'mode':>4}  {pct + ' interval':>13}  {'mean Q':>13}  {'cycles':>6}  {'unres.':>6}  "
+          f"distribution of Q")
+    for d, L in enumerate(result.depths):
+        lo, hi = result.mode_interval[d]
+        dist = ", ".join(f"{q}: {100 * f:.0f}%" for q, f in result.distribution_at(int(L)).items())
+        print(f"{L:>3}  {result.mode[d]:>4}  {f'[{lo}, {hi}]':>13}  "
+              f"{result.mean[d]:>6.2f} ± {result.mean_stderr[d]:<4.2f}  {100 * result.cycle_fraction[d]:>5.0f}%  "
+              f"{100 * result.unresolved_fraction[d]:>5.0f}%  {dist}")
+    print("cycles / unres.: fraction of networks with starts ending on a cycle / unresolved after max_iter maps")
+    print(f"{elapsed:.1f} s")
+    if args.plot:
+        print(f"figure written to {args.plot}")
+    return 0
