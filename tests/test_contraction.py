@@ -114,7 +114,17 @@ def smooth_networks(draw):
     return Network.random([n, *hidden, n], act, "normal", scale=scale, rng=seed), seed
 
 
-@given(smooth_networks())
+@st.composite
+def piecewise_networks(draw):
+    n = draw(st.integers(1, 3))
+    hidden = draw(st.lists(st.integers(1, 6), min_size=0, max_size=2))
+    act = draw(st.sampled_from(["hardtanh", "relu"]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    law = draw(st.sampled_from(["normal", "cauchy"]))
+    return Network.random([n, *hidden, n], act, law, rng=seed), seed
+
+
+@given(st.one_of(smooth_networks(), piecewise_networks()))
 @settings(deadline=None)
 def test_pairs_below_jacobian_sup_on_hull_below_lipschitz_bound(case):
     net, seed = case
@@ -127,34 +137,26 @@ def test_pairs_below_jacobian_sup_on_hull_below_lipschitz_bound(case):
     hull = np.vstack([seg, w @ pts, pts])
     norms = np.linalg.norm(net.jacobian(hull), ord=2, axis=(1, 2))
     sup_hull = norms.max()
+    lip = lipschitz_bound(net)
+    # submultiplicativity, pointwise: only rounding (1e-12 relative)
+    assert sup_hull <= lip * (1 + 1e-12)
+    assert g <= lip * (1 + 1e-12) + rounding_allowance(net, pts)
+    assert contraction_constant(net, pts, method="jacobian") <= sup_hull * (1 + 1e-15)
+    if net.activation.name in ("hardtanh", "relu"):
+        return  # DPhi jumps: a sample can miss a narrow piece, so the sampled sup is no bound for g
     # mean-value inequality: g <= mean of ||DPhi|| on the segment <= its max; the sampled mean is a
     # midpoint rule with step 5e-4 for a Lipschitz integrand: relative error below 1e-4
     assert g <= norms[:2001].max() * (1 + 1e-4) + rounding_allowance(net, pts)
     assert g <= sup_hull * (1 + 1e-4) + rounding_allowance(net, pts)
-    # submultiplicativity, pointwise: only rounding (1e-12 relative)
-    assert sup_hull <= lipschitz_bound(net) * (1 + 1e-12)
-    assert contraction_constant(net, pts, method="jacobian") <= sup_hull * (1 + 1e-15)
 
 
 @st.composite
 def contracting_networks(draw):
     net, seed = draw(st.one_of(smooth_networks(), piecewise_networks()))
     q = draw(st.floats(0.05, 0.9))
-    lip = lipschitz_bound(net)
-    assume_positive = lip > 0
-    factor = (q / lip) ** (1 / net.depth) if assume_positive else 1.0
+    factor = (q / lipschitz_bound(net)) ** (1 / net.depth)  # the bound scales like factor^L
     return Network([w * factor for w in net.weights], net.biases, net.activation,
                    last_activation=net.last_activation), seed
-
-
-@st.composite
-def piecewise_networks(draw):
-    n = draw(st.integers(1, 3))
-    hidden = draw(st.lists(st.integers(1, 6), min_size=0, max_size=2))
-    act = draw(st.sampled_from(["hardtanh", "relu"]))
-    seed = draw(st.integers(0, 2**32 - 1))
-    law = draw(st.sampled_from(["normal", "cauchy"]))
-    return Network.random([n, *hidden, n], act, law, rng=seed), seed
 
 
 @given(contracting_networks())
