@@ -466,11 +466,14 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
         fp = test & ~div & (step < tol)
         left = ~(div | fp)
         cyc_p = np.zeros(idx.size, dtype=int)
-        for p in range(2, min(max_period, m) + 1):
+        if m >= 2 and max_period >= 2:
+            back = hist[[(m - p) % max_period for p in range(2, min(max_period, m) + 1)]] - y  # x^{m-p} - x^m
             with np.errstate(invalid="ignore", over="ignore"):
-                hit = test & left & (_norm(y - hist[(m - p) % max_period]) < tol)
-            cyc_p[hit] = p
-            left &= ~hit
+                close = np.einsum("pki,pki->pk", back, back) < tol * tol
+            close &= test & left
+            cyc = close.any(axis=0)
+            cyc_p[cyc] = close[:, cyc].argmax(axis=0) + 2  # the smallest period that returns
+            left &= ~cyc
         cyc = cyc_p > 0
         out = last & left  # budget spent: unresolved, keep the last iterate
         if out.any() or not left.all():
