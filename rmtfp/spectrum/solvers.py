@@ -282,7 +282,7 @@ def polynomial_roots(lam, depth: int, s: float, c: float, n_path: int = 60, eta_
     binom = np.array([math.comb(L, j) * c ** (L - j) for j in range(L + 1)])
     p = s * (np.concatenate([binom, [0.0]]) + np.concatenate([[0.0], binom]))  # degree L+1
     m1 = s * c**L
-    lam_max_est = s * (L + 1) ** (L + 1) / L**L * max(c, 1e-300) ** 0 if L > 0 else s
+    lam_max_est = s * (L + 1) ** (L + 1) / L**L  # the edge at c = 1, an upper bound for c <= 1
     eta0 = 4 * np.maximum(lam, lam_max_est) + lam_max_est
     eta_min = eta_min_rel * np.maximum(np.minimum(lam, lam_max_est), 1e-300)
     t = np.linspace(0.0, 1.0, n_path)
