@@ -24,7 +24,7 @@ def reference_spectrum(activation, depth, width, n_samples, seed, sigma_w2=1.0, 
     """Plain-numpy re-implementation for network ``index``, following the documented stream layout."""
     act = get(activation)
     child = np.random.SeedSequence(seed).spawn(n_samples)[index]
-    gen = np.random.Generator(np.random.PCG64(child))
+    gen = np.random.Generator(np.random.SFC64(child))
     x = gen.standard_normal(width)
     x *= math.sqrt(width * (q - sigma_b2) / sigma_w2) / np.linalg.norm(x)
     J = np.eye(width)
