@@ -307,6 +307,17 @@ class Activation:
         s = self.d2_structure
         return float(s.amplitude), float(s.alpha)
 
+    def _check_route(self, method, allowed, q, dps, what):
+        """Validate (method, q, dps) of a D^2 quantity; returns (q, dps, structure)."""
+        if method not in allowed:
+            raise ValueError(f"method must be one of {allowed}, got {method!r}")
+        q = self._require_q(q)
+        dps = check_dps(dps)
+        s = self.d2_structure
+        if method == "formula" and s.kind == "generic":
+            raise ValueError(f"activation {self.name!r} has no closed form for {what}; use method='quadrature'")
+        return q, dps, s
+
     # ----------------------------------------------------------- D^2 moments
     def d2_moment(self, k, q: Optional[float] = None, method: str = "auto", dps: Optional[int] = None):
         """E[phi'(h)^{2k}] for h ~ N(0, q).
@@ -323,13 +334,7 @@ class Activation:
         if isinstance(k, bool) or int(k) != k or k < 0:
             raise ValueError(f"k must be a non-negative integer, got {k!r}")
         k = int(k)
-        if method not in _MOMENT_METHODS:
-            raise ValueError(f"method must be one of {_MOMENT_METHODS}, got {method!r}")
-        q = self._require_q(q)
-        dps = check_dps(dps)
-        s = self.d2_structure
-        if method == "formula" and s.kind == "generic":
-            raise ValueError(f"activation {self.name!r} has no closed form for E[D^2k]; use method='quadrature'")
+        q, dps, s = self._check_route(method, _MOMENT_METHODS, q, dps, "E[D^2k]")
         use_formula = s.kind != "generic" and method != "quadrature"
         if k == 0:
             return mpmath.mpf(1) if dps else 1.0
@@ -389,15 +394,7 @@ class Activation:
         m : complex ndarray (float64) or mpmath.mpc / object ndarray (dps)
         dm : same, only with ``derivative=True``
         """
-        if method not in _MGF_METHODS:
-            raise ValueError(f"method must be one of {_MGF_METHODS}, got {method!r}")
-        q = self._require_q(q)
-        dps = check_dps(dps)
-        s = self.d2_structure
-        if method == "formula" and s.kind == "generic":
-            raise ValueError(
-                f"activation {self.name!r} has no closed form for m_K; use method='quadrature' or 'auto'"
-            )
+        q, dps, s = self._check_route(method, _MGF_METHODS, q, dps, "m_K")
         if dps is None:
             scalar = np.ndim(u) == 0
             uu = np.asarray(u, dtype=complex)
