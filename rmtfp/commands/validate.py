@@ -1,0 +1,116 @@
+"""``rmtfp validate``: every claim of the papers, reproduced or refuted, in one report.
+
+    rmtfp validate                       # quick mode, report in rmtfp-report/
+    rmtfp validate --full --out full-report
+    rmtfp validate --only 3,7
+
+Runs the claim modules of the ``validation`` package (compute, check, then
+plot), writes ``DIR/report.md``, ``DIR/report.html`` (figures embedded),
+``DIR/results.json`` and the PNG figures, and prints a summary table.  The
+exit status is 1 when a claim ended with status ``error`` (its computation,
+check or figure raised), 0 otherwise -- also when claims are not reproduced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import sys
+import time
+
+__all__ = ["register", "run", "parse_only"]
+
+
+def parse_only(text: str) -> list:
+    """``3,7`` or ``1-5`` or ``1-3,9``: claim numbers (validated against the registry later)."""
+    out = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "-" in part:
+                a, b = (int(v) for v in part.split("-", 1))
+                if b < a:
+                    raise ValueError
+                out.extend(range(a, b + 1))
+            else:
+                out.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--only must be claim numbers like 3,7 or 1-5, got {text!r}") from None
+    if not out:
+        raise argparse.ArgumentTypeError(f"--only must name at least one claim, got {text!r}")
+    return sorted(set(out))
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "validate",
+        help="reproduce (or refute) every claim of the papers and write a report",
+        description="Run the validation suite: for every claim of the papers, compute the measurement, derive "
+                    "its status (reproduced, reproduced with correction, not reproduced, inconclusive, or error) "
+                    "from stated criteria, draw its figures, and write DIR/report.md, DIR/report.html (figures "
+                    "embedded), DIR/results.json and the PNG figures.  Exit status 1 when a claim ended in error.",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                      help="small sizes, a few minutes at most (default)")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="the papers' sizes (hours on two cores)")
+    p.set_defaults(mode="quick")
+    p.add_argument("--out", default="rmtfp-report", metavar="DIR",
+                   help="report directory (default: rmtfp-report)")
+    p.add_argument("--only", type=parse_only, default=None, metavar="LIST",
+                   help="claims to run, e.g. 3,7 or 1-5 (default: all)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes for the ensembles of networks (default: up to 2 usable cores)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar")
+    p.set_defaults(func=run, progress=True)
+
+
+def run(args) -> int:
+    import numpy as np
+
+    import rmtfp
+    import validation
+    from validation import report
+    from validation._common import single_threaded_blas
+
+    numbers = args.only if args.only is not None else validation.available()
+    unknown = [n for n in numbers if n not in validation.CLAIMS]
+    if unknown:
+        raise ValueError(f"--only: no claim {unknown}; the claims are {validation.available()}")
+    if args.workers is not None:
+        if args.workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {args.workers}")
+        validation.settings.workers = args.workers
+    from tqdm.auto import tqdm
+
+    started = datetime.datetime.now().astimezone()
+    t0 = time.perf_counter()
+    records = []
+    bar = tqdm(total=len(numbers), desc="validate", unit="claim", file=sys.stderr, disable=not args.progress,
+               leave=False)
+    try:
+        with single_threaded_blas():
+            for n in numbers:
+                bar.set_postfix_str(f"claim {n}")
+                rec = validation.run_claim(n, args.mode)
+                report.add_figures(rec, args.out)
+                records.append(rec)
+                bar.update(1)
+    finally:
+        bar.close()
+    total = time.perf_counter() - t0
+    meta = {"mode": args.mode, "claims": ",".join(str(n) for n in numbers),
+            "started": started.isoformat(timespec="seconds"), "total_seconds": round(total, 2),
+            "workers": validation.settings.workers, "rmtfp": rmtfp.__version__,
+            "python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform(),
+            "command": "rmtfp validate --" + args.mode + (
+                " --only " + ",".join(str(n) for n in numbers) if args.only is not None else "")}
+    paths = report.write(records, args.out, meta)
+    print(report.format_table(records))
+    print(f"total {total:.1f} s ({args.mode} mode); report: {paths['html']}, {paths['md']}, {paths['json']}")
+    return 1 if any(r.status == "error" for r in records) else 0

@@ -1,0 +1,190 @@
+"""Claim 1: Gaussian weights, L = 2, widths {2, 100, 2}, hard-tanh: one fixed point at 0 whose basin is Omega.
+
+The papers (Berlyand, Krupchytskyi & Slavin, section 4 and Fig. 1a; Berlyand &
+Slavin, section IV and Fig. 2a) draw one network with weights and biases
+N(0, 1/n_l) and report "the unique fixed point x = 0 exists (Q = 1) and the
+corresponding basin of attraction is the entire Omega".
+
+Measurement
+-----------
+``n_networks`` independent networks ``Network.random([2, 100, 2], "hardtanh",
+rng=numpy.random.default_rng([SEED, i]))`` (weights and biases of variance
+1/n_l, n_l the fan-in) are iterated from the papers' 41 x 41 grid on
+[-1, 1]^2, once with the papers' budget (N0 = 50 maps, tol 1e-5) and once
+with a long budget (1000 maps), which separates slow convergence from other
+attractors.  The same weights with zero biases are iterated as well, to see
+where the fixed point sits without biases.
+
+Criterion
+---------
+A network has "one fixed point whose basin is Omega" when, with the long
+budget, every grid start converges to the same fixed point (Q = 1, no cycle,
+nothing unresolved).  With the rate r of such networks and its 95 %
+Clopper-Pearson interval:
+
+* ``not reproduced`` when the interval lies below 90 % (:data:`TYPICAL`);
+* ``inconclusive`` when r < 90 % but the interval reaches 90 %;
+* otherwise the claim of uniqueness holds, and it is ``reproduced`` when, in
+  addition, the fixed point lies at 0 (|x*| <= 0.05, the papers' grid step,
+  i.e. their resolution) in at least 90 % of those networks and the papers'
+  budget of 50 maps suffices in at least 90 % of them; ``reproduced with
+  correction`` (saying which part) when it does not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rmtfp import Network, find_fixed_points, grid
+
+from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, TYPICAL, Check, farr, proportion_verdict, sizes
+
+NUMBER = 1
+SLUG = "gaussian_unique"
+TITLE = "Gaussian weights, L = 2: one fixed point at 0, basin = Omega"
+SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4, Fig. 1a; Berlyand & Slavin, sec. IV, Fig. 2a"
+CLAIM = ("For a network with L = 2, widths {2, 100, 2}, hard-tanh and Gaussian weights and biases N(0, 1/n_l), "
+         "the unique fixed point is x = 0 (Q = 1) and its basin of attraction is the whole of Omega = [-1, 1]^2.")
+CRITERION = ("Per network: every start of the 41 x 41 grid converges to one fixed point with a 1000-map budget. "
+             "Not reproduced when the 95 % interval of the rate of such networks lies below 90 %; inconclusive when "
+             "the rate is below 90 % but the interval reaches it; otherwise reproduced if also |x*| <= 0.05 (the "
+             "papers' grid step) and 50 maps (the papers' N0) suffice in >= 90 % of them, reproduced with "
+             "correction if not.")
+
+SEED = 101
+QUICK = dict(n_networks=20, step=0.05, max_iter_papers=50, max_iter_long=1000)
+FULL = dict(n_networks=100, step=0.05, max_iter_papers=50, max_iter_long=1000)
+#: |x*| below the papers' grid step counts as "at 0" (their figure cannot resolve less)
+AT_ZERO = 0.05
+
+
+def _summary(res) -> dict:
+    """Q, cycles, unresolved fraction, the dominant fixed point and its basin share."""
+    fr = res.fractions
+    out = {"Q": int(res.Q), "n_cycles": int(res.n_cycles), "unresolved": float(fr["unresolved"]),
+           "divergent": float(fr["divergent"])}
+    if res.Q:
+        shares = [fr[f"fixed_point:{k}"] for k in range(res.Q)]
+        k = int(np.argmax(shares))
+        out.update(basin_share=float(shares[k]), x_star=[float(v) for v in res.fixed_points[k]],
+                   x_star_norm=float(np.linalg.norm(res.fixed_points[k])),
+                   spectral_radius=float(res.stability[k].spectral_radius),
+                   stability=res.stability[k].kind, max_iterations=int(np.max(res.iterations)))
+    else:
+        out.update(basin_share=0.0, x_star=None, x_star_norm=None, spectral_radius=None, stability=None,
+                   max_iterations=int(np.max(res.iterations)))
+    return out
+
+
+def compute(mode: str = "quick") -> dict:
+    """Iterate ``n_networks`` Gaussian networks from the grid with the papers' and a long budget."""
+    p = sizes(mode, QUICK, FULL)
+    starts = grid(step=p["step"])
+    papers, long, nobias = [], [], []
+    examples = {}
+    for i in range(p["n_networks"]):
+        net = Network.random([2, 100, 2], "hardtanh", weights="normal", rng=np.random.default_rng([SEED, i]))
+        net0 = Network(net.weights, [np.zeros_like(b) for b in net.biases], net.activation)
+        r_p = find_fixed_points(net, starts, max_iter=p["max_iter_papers"])
+        r_l = find_fixed_points(net, starts, max_iter=p["max_iter_long"])
+        r_0 = find_fixed_points(net0, starts, max_iter=p["max_iter_long"])
+        papers.append(_summary(r_p))
+        long.append(_summary(r_l))
+        nobias.append(_summary(r_0))
+        if i == 0:
+            examples = {"_example_papers": r_p, "_example_long": r_l}
+    return {
+        "params": dict(p, widths=[2, 100, 2], activation="hardtanh", weights="normal",
+                       scale="fan_in (variance 1/n_l)", bias=True, last_activation=True, tol=1e-5,
+                       grid_points=int(starts.shape[0]), at_zero=AT_ZERO),
+        "seeds": {"network_i": f"numpy.random.default_rng([{SEED}, i]), i = 0..{p['n_networks'] - 1}"},
+        "papers_budget": papers,
+        "long_budget": long,
+        "zero_bias": nobias,
+        **examples,
+    }
+
+
+def _unique(s: dict) -> bool:
+    return s["Q"] == 1 and s["n_cycles"] == 0 and s["unresolved"] == 0 and s["divergent"] == 0 \
+        and s["basin_share"] == 1.0
+
+
+def check(result: dict) -> Check:
+    """Status from the rates of unique-attractor networks, fixed points at 0 and the 50-map budget."""
+    long, papers, nob = result["long_budget"], result["papers_budget"], result["zero_bias"]
+    n = len(long)
+    uniq = [i for i in range(n) if _unique(long[i])]
+    verdict, rate, (lo, hi) = proportion_verdict(len(uniq), n, TYPICAL)
+    norms = farr([long[i]["x_star_norm"] for i in uniq]) if uniq else farr([])
+    at_zero = int(np.sum(norms <= AT_ZERO))
+    fast = int(sum(_unique(papers[i]) for i in uniq))
+    nob_zero = int(sum(1 for s in nob if s["Q"] >= 1 and s["x_star_norm"] is not None
+                       and s["x_star_norm"] <= 1e-8 and _unique(s)))
+    rho = farr([long[i]["spectral_radius"] for i in uniq]) if uniq else farr([])
+    numbers = {
+        "networks": n,
+        "unique_attractor_networks": len(uniq),
+        "unique_rate": rate,
+        "unique_rate_95ci": [lo, hi],
+        "x_star_at_0": at_zero,
+        "median_abs_x_star": float(np.median(norms)) if norms.size else None,
+        "papers_budget_suffices": fast,
+        "zero_bias_fixed_point_at_0": nob_zero,
+        "median_spectral_radius": float(np.median(rho)) if rho.size else None,
+        "networks_with_2_or_more_fixed_points": int(sum(s["Q"] >= 2 for s in long)),
+        "networks_with_cycles": int(sum(s["n_cycles"] > 0 for s in long)),
+    }
+    if verdict == "fails":
+        return Check(NOT_REPRODUCED, f"Only {len(uniq)} of {n} networks have a single attractor whose basin is the "
+                     f"whole grid (95 % interval {lo:.2f}-{hi:.2f}, below {TYPICAL:.0%}).", numbers)
+    if verdict == "undecided":
+        return Check(INCONCLUSIVE, f"{len(uniq)} of {n} networks have a single fixed point attracting the whole grid "
+                     f"(rate {rate:.2f}, 95 % interval {lo:.2f}-{hi:.2f}).", numbers,
+                     decide=f"more networks (the full mode draws {FULL['n_networks']}) to tell whether the rate is "
+                            f"above {TYPICAL:.0%}")
+    parts = []
+    if at_zero < TYPICAL * len(uniq):
+        parts.append(f"the fixed point is not at 0: |x*| <= {AT_ZERO} in {at_zero} of {len(uniq)} networks "
+                     f"(median |x*| = {numbers['median_abs_x_star']:.3f}); the biases move it, and with zero "
+                     f"biases it is at 0 in {nob_zero} of {n}")
+    if fast < TYPICAL * len(uniq):
+        parts.append(f"the papers' budget of 50 maps leaves starts unresolved in {len(uniq) - fast} of {len(uniq)} "
+                     f"networks (slow spirals, median spectral radius {numbers['median_spectral_radius']:.2f}); "
+                     f"1000 maps resolve them")
+    summary = (f"{len(uniq)} of {n} networks have one fixed point attracting the whole grid "
+               f"(95 % interval {lo:.2f}-{hi:.2f}).")
+    if parts:
+        return Check(CORRECTED, summary, numbers, correction="; ".join(parts) + ".")
+    return Check(REPRODUCED, summary + f" It lies at 0 in {at_zero} of them.", numbers)
+
+
+def plot(result: dict):
+    """Basin map of the first network (papers' and long budget) and |x*| against the spectral radius."""
+    from rmtfp.plotting import plot_basins
+    from rmtfp.plotting._common import pyplot
+
+    plt = pyplot()
+    figs = []
+    if "_example_papers" in result:
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), layout="constrained")
+        plot_basins(result["_example_papers"], ax=axes[0], legend=True,
+                    title="network 0, papers' budget (50 maps)")
+        plot_basins(result["_example_long"], ax=axes[1], legend=True, title="network 0, 1000 maps")
+        fig.suptitle("Gaussian weights, L = 2, widths {2, 100, 2}, hard-tanh", fontsize="medium")
+        figs.append(fig)
+    long = result["long_budget"]
+    norms = farr([s["x_star_norm"] for s in long])
+    rho = farr([s["spectral_radius"] for s in long])
+    uniq = np.array([_unique(s) for s in long])
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    ax.scatter(rho[uniq], norms[uniq], s=18, label="one attractor, basin = grid")
+    if np.any(~uniq):
+        ax.scatter(rho[~uniq], norms[~uniq], s=30, marker="x", color="C3", label="other networks")
+    ax.axhline(AT_ZERO, color="0.5", ls="--", lw=1, label=f"|x*| = {AT_ZERO} (grid step)")
+    ax.set_xlabel("spectral radius of D$\\Phi$(x*)")
+    ax.set_ylabel("|x*|")
+    ax.set_title(f"{len(long)} networks: where the fixed point is", fontsize="medium")
+    ax.legend(fontsize="small", frameon=False)
+    figs.append(fig)
+    return figs
