@@ -678,6 +678,7 @@ def _sample(activation, depths, width, n_samples, weights, sigma_w2, sigma_b2, q
                  depths, dt, method)
 
     gens = _sample_generators(source, n_samples)
+    act.phi(np.zeros(1)), act.dphi(np.zeros(1))  # build the vectorised phi, phi' before the threads use them
     workers = min(workers, batch)
     chunk = max(1, batch // workers)
     starts = list(range(0, n_samples, chunk))
@@ -774,10 +775,11 @@ def sample_jacobian_spectrum(activation: Union[str, Activation], depth: int, wid
         stays prod D^l W^l with the D^l of the imposed variances (the matrix
         of the layer-dependent theory).
     rng : None, int, SeedSequence or numpy Generator
-        Every network draws from its own child stream of this seed, in the
-        order x^0, then W^l, b^l for l = 1..L: the result does not depend on
-        ``batch`` or ``workers``.  ``None`` draws fresh entropy, recorded in
-        ``seed``.
+        Every network draws from its own child stream of this seed (an SFC64
+        generator for a seed or SeedSequence; a Generator spawns children of
+        its own kind), in the order x^0, then W^l, b^l for l = 1..L: the
+        result does not depend on ``batch`` or ``workers``.  ``None`` draws
+        fresh entropy, recorded in ``seed``.
     dtype : float64 or float32
         Precision of the matrices (eigenvalues are returned as float64).
     batch : int, optional
