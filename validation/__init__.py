@@ -189,7 +189,13 @@ def run_claim(number: int, mode: str = "quick") -> ClaimRecord:
         Without figures (see :func:`validation.report.add_figures`).
     """
     check_mode(mode)
-    mod = load(number)
+    try:
+        mod = load(number)
+    except Exception as exc:  # noqa: BLE001 - a module that does not import is an error of its claim
+        rec = ClaimRecord(number=number, slug=CLAIMS.get(number, f"claim{number}"), title=f"claim {number}",
+                          source="", claim="", criterion="", mode=mode)
+        rec.fail("import", exc)
+        return rec
     rec = ClaimRecord(number=number, slug=mod.SLUG, title=mod.TITLE, source=mod.SOURCE, claim=mod.CLAIM,
                       criterion=mod.CRITERION, mode=mode)
     t0 = time.perf_counter()
