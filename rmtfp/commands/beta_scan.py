@@ -40,7 +40,7 @@ def register(subparsers) -> None:
                     "--vs-depth, compute g against depth at each --beta and fit the per-layer factor g_0.",
     )
     net = p.add_argument_group("networks")
-    net.add_argument("--betas", type=_betas, default=_betas("0.2:0.8:13"),
+    net.add_argument("--betas", type=_betas, default="0.2:0.8:13",
                      help="START:STOP:NUM or a comma list, increasing (default: 0.2:0.8:13)")
     net.add_argument("--width", type=int, default=100, help="hidden width N (default: 100)")
     net.add_argument("--depth", type=int, default=3, help="number of weight matrices L (default: 3)")
@@ -60,7 +60,7 @@ def register(subparsers) -> None:
     d = p.add_argument_group("g against depth")
     d.add_argument("--vs-depth", type=parse_depths, default=None, metavar="DEPTHS",
                    help="depths (START:STOP or comma list): compute g(L) at each --beta instead of a beta scan")
-    d.add_argument("--beta", type=_beta_list, default=[0.4, 0.6],
+    d.add_argument("--beta", type=_beta_list, default="0.4,0.6",
                    help="beta(s) of --vs-depth, comma list (default: 0.4,0.6)")
     out = p.add_argument_group("run and output")
     out.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")

@@ -51,7 +51,7 @@ def register(subparsers) -> None:
                     "depends only on --seed, not on --workers.",
     )
     net = p.add_argument_group("networks")
-    net.add_argument("--depths", type=parse_depths, default=parse_depths("1:20"),
+    net.add_argument("--depths", type=parse_depths, default="1:20",
                      help="depths L: START:STOP (inclusive), START:STOP:STEP or a comma list (default: 1:20)")
     net.add_argument("--networks", type=int, default=100, help="networks per depth (default: 100)")
     net.add_argument("--width", type=int, default=100, help="hidden width N_0 (default: 100)")
