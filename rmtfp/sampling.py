@@ -922,6 +922,9 @@ def _theory(activation, depth, sigma_w2, q, sigma_b2):
 
     ``q``: None (q* or not needed), a number, or a per-layer sequence.
     """
+    from . import spectrum
+    from .spectrum.layered import density_layered, moments_layered, support_layered
+
     act = get(activation)
     if q is not None and not isinstance(q, numbers.Real):
         qs = [float(v) for v in q]
@@ -930,8 +933,6 @@ def _theory(activation, depth, sigma_w2, q, sigma_b2):
         if not act.depends_on_q or max(qs) - min(qs) <= 1e-12 * max(max(qs), 1e-300):
             q = None if not act.depends_on_q else qs[0]
         else:
-            from .spectrum.layered import density_layered, moments_layered, support_layered
-
             lmax, atom = support_layered(act, qs, sigma_w2)
 
             def dens(lam):
@@ -939,9 +940,6 @@ def _theory(activation, depth, sigma_w2, q, sigma_b2):
                 return rho, status
 
             return dens, lmax, atom, (lambda k: moments_layered(act, qs, k, sigma_w2)), "layered"
-    from . import spectrum
-    from .spectrum.layered import density_layered
-
     sup = spectrum.support(act, depth, sigma_w2=sigma_w2, q=q, sigma_b2=sigma_b2)
     q_value = sup.params.get("q")
     q_value = (1.0 if not act.depends_on_q else act.q_star(sigma_w2, sigma_b2)) if q_value is None else q_value

@@ -18,7 +18,6 @@ from scipy import integrate, stats
 
 import rmtfp
 from rmtfp import SpectrumComparison, compare_spectrum, sample_jacobian_spectrum, spectral_cdf
-from rmtfp.activations import get
 from rmtfp.cli import main
 from rmtfp.commands import dump_json
 from rmtfp.sampling import ks_distance

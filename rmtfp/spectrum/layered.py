@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Optional, Sequence, Union
+from typing import Sequence, Union
 
 import numpy as np
 from scipy import optimize
@@ -351,7 +351,7 @@ def density_layered(lam, activation: Union[str, Activation], qs: Sequence[float]
     lam = np.atleast_1d(lam_in).ravel()
     if lam.size and (not np.all(np.isfinite(lam)) or np.any(lam <= 0)):
         raise ValueError("lam must be finite and > 0")
-    n, L = lam.size, len(qs)
+    n = lam.size
     sys_ = _System(act, qs, s2)
     mom = moments_layered(act, qs, 2, s2)
     lmax, _ = support_layered(act, qs, s2)
