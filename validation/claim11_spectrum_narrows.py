@@ -51,7 +51,7 @@ CRITERION = ("Not reproduced when P(lambda <= 1) does not increase strictly with
 
 SEED = 1111
 QUICK = dict(depths=(1, 2, 3, 5, 10, 20), width=100, n_samples=20)
-FULL = dict(depths=(1, 2, 3, 5, 10, 20, 50), width=1000, n_samples=100)
+FULL = dict(depths=(1, 2, 3, 5, 10, 20, 50), width=400, n_samples=100)
 SIGMA_W2 = 1.0
 #: relative tolerance on m_1 = chi^L (exact recursion, float64 output)
 MEAN_RTOL = 1e-10

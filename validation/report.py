@@ -67,16 +67,16 @@ def summary_rows(records: Sequence[ClaimRecord]) -> list:
     return [(r.number, r.title, r.status, sum(r.timing.values())) for r in records]
 
 
-def format_table(records: Sequence[ClaimRecord], width: int = 100) -> str:
+def format_table(records: Sequence[ClaimRecord], width: int = 120) -> str:
     """The plain-text summary table printed by ``rmtfp validate``."""
     head = f"{'#':>3}  {'status':<27} {'time':>7}  claim"
-    lines = [head, "-" * min(width, 110)]
+    lines = [head, "-" * width]
     for n, title, status, secs in summary_rows(records):
         room = max(20, width - 42)
         t = title if len(title) <= room else title[:room - 3] + "..."
         lines.append(f"{n:>3}  {status:<27} {secs:6.1f}s  {t}")
     counts = {s: sum(1 for r in records if r.status == s) for s in STATUS_ORDER}
-    lines.append("-" * min(width, 110))
+    lines.append("-" * width)
     lines.append(", ".join(f"{c} {s}" for s, c in counts.items() if c))
     return "\n".join(lines)
 
