@@ -135,12 +135,15 @@ def check(result: dict) -> Check:
         "networks_with_2_or_more_fixed_points": int(sum(s["Q"] >= 2 for s in long)),
         "networks_with_cycles": int(sum(s["n_cycles"] > 0 for s in long)),
     }
+    context = (f" {numbers['networks_with_2_or_more_fixed_points']} networks reach two or more fixed points and "
+               f"{numbers['networks_with_cycles']} a cycle; the single fixed points lie at 0 in {at_zero} of "
+               f"{len(uniq)} (median |x*| = {_num(numbers['median_abs_x_star'])}).")
     if verdict == "fails":
         return Check(NOT_REPRODUCED, f"Only {len(uniq)} of {n} networks have a single attractor whose basin is the "
-                     f"whole grid (95 % interval {lo:.2f}-{hi:.2f}, below {TYPICAL:.0%}).", numbers)
+                     f"whole grid (95 % interval {lo:.2f}-{hi:.2f}, below {TYPICAL:.0%})." + context, numbers)
     if verdict == "undecided":
         return Check(INCONCLUSIVE, f"{len(uniq)} of {n} networks have a single fixed point attracting the whole grid "
-                     f"(rate {rate:.2f}, 95 % interval {lo:.2f}-{hi:.2f}).", numbers,
+                     f"(rate {rate:.2f}, 95 % interval {lo:.2f}-{hi:.2f})." + context, numbers,
                      decide=f"more networks (the full mode draws {FULL['n_networks']}) to tell whether the rate is "
                             f"above {TYPICAL:.0%}")
     parts = []
@@ -157,6 +160,10 @@ def check(result: dict) -> Check:
     if parts:
         return Check(CORRECTED, summary, numbers, correction="; ".join(parts) + ".")
     return Check(REPRODUCED, summary + f" It lies at 0 in {at_zero} of them.", numbers)
+
+
+def _num(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
 
 
 def plot(result: dict):
