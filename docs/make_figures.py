@@ -11,8 +11,15 @@
   2, 100, 100, 100, 100, 2, hard-tanh, Cauchy weights, seed 1) on the
   papers' 41 × 41 grid, with its two stable fixed points.
 
-Every number in the figure is computed by the public API with a fixed seed, so
-the figure is reproducible (about 20 s on one core).
+``docs/img/validation/claimNN_*.png`` (differences from the papers) are the
+figures of the validation suite (``rmtfp validate --quick``) for the claims of
+the papers that do not reproduce.
+
+    python3 docs/make_figures.py --only overview     # or: --only validation
+
+Every number in the figures is computed with fixed seeds, so the figures are
+reproducible (about 5 s for the overview, a minute for the validation figures
+on two cores).
 """
 
 from __future__ import annotations
@@ -53,10 +60,36 @@ def overview(path: Path) -> Path:
     return path
 
 
-def main() -> int:
+#: claims of the papers shown in docs/differences-from-the-papers.md
+VALIDATION_CLAIMS = (1, 2, 5, 6, 8, 14)
+
+
+def validation_figures(out: Path, claims=VALIDATION_CLAIMS, mode: str = "quick") -> list:
+    """Run the validation claims and save their figures in ``out``; returns the records."""
+    import validation
+    from validation.report import add_figures
+
+    out.mkdir(parents=True, exist_ok=True)
+    records = []
+    for number in claims:
+        rec = add_figures(validation.run_claim(number, mode), out)
+        print(f"claim {number}: {rec.status}: {', '.join(rec.figures)}")
+        records.append(rec)
+    return records
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Draw the figures of the documentation into docs/img/.")
+    ap.add_argument("--only", choices=("overview", "validation"), help="draw one group only")
+    args = ap.parse_args(argv)
     IMG.mkdir(exist_ok=True)
     np.seterr(all="ignore")
-    print(overview(IMG / "overview.png"))
+    if args.only in (None, "overview"):
+        print(overview(IMG / "overview.png"))
+    if args.only in (None, "validation"):
+        validation_figures(IMG / "validation")
     return 0
 
 
