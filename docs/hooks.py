@@ -16,7 +16,7 @@ from pathlib import Path
 
 log = logging.getLogger("mkdocs.hooks.rmtfp")
 
-PENDING = {"sampling.md", "ensembles.md", "training.md", "validation.md"}
+PENDING = {"ensembles.md", "training.md"}
 
 _LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]+)\]\((?P<target>[^)\s#]+\.md)(?P<anchor>#[^)\s]*)?\)")
 
