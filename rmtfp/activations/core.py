@@ -556,8 +556,9 @@ class Activation:
         ConvergenceError
             When q grows without bound (no finite fixed point).
         """
-        sigma_w2 = _check_positive("sigma_w2", sigma_w2)
-        sigma_b2 = _check_positive("sigma_b2", sigma_b2, allow_zero=True)
+        sigma_w2_in, sigma_b2_in = sigma_w2, sigma_b2
+        sigma_w2 = float(_check_positive("sigma_w2", sigma_w2))
+        sigma_b2 = float(_check_positive("sigma_b2", sigma_b2, allow_zero=True))
         q0 = _check_positive("q0", q0)
         dps = check_dps(dps)
 
@@ -609,8 +610,8 @@ class Activation:
             return mpmath.mpf(root) if dps else float(root)
         with workdps(dps):
             try:
-                r = mpmath.findroot(lambda q: sigma_w2 * self._second_moment_mp(q) + mpmath.mpf(sigma_b2) - q,
-                                    mpmath.mpf(root))
+                sw2, sb2 = mpmath.mpf(sigma_w2_in), mpmath.mpf(sigma_b2_in)
+                r = mpmath.findroot(lambda q: sw2 * self._second_moment_mp(q) + sb2 - q, mpmath.mpf(root))
             except (ValueError, ZeroDivisionError) as exc:  # pragma: no cover
                 raise ConvergenceError(f"q* refinement failed: {exc}", last=root) from exc
         return round_to(r, dps)

@@ -185,7 +185,10 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     sigma_b2 : float >= 0
         Bias variance (enters only through q*).
     dps : int, optional
-        Decimal digits (mpmath); float64 and vectorised when ``None``.
+        Decimal digits (mpmath); float64 and vectorised when ``None``.  Then
+        q* is solved at ``dps`` digits, and parameters given as
+        ``mpmath.mpf`` keep their precision (a Python float is taken as the
+        binary number it is).
     method : {"auto", "newton", "polynomial", "iteration"}
         ``"newton"`` (default for ``"auto"``): Newton continuation finishing
         on the real axis.  ``"polynomial"``: roots of z w = s(1+w)(c+w)^L
@@ -216,8 +219,9 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     dps = check_dps(dps)
     if q is not None and isinstance(q, (Sequence, np.ndarray)) and not isinstance(q, str):
         return _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method, mgf_method, options)
+    sigma_w2_in, q_in, sigma_b2_in = sigma_w2, q, sigma_b2
     act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
-    sup = _support(act, depth, sigma_w2=sigma_w2, q=q if q is not None else None, _resolved=True)
+    sup = _support(act, depth, sigma_w2=sigma_w2, q=q, _resolved=True)
     if mgf_method not in ("auto", "formula", "quadrature"):
         raise ValueError(f"mgf_method must be 'auto', 'formula' or 'quadrature', got {mgf_method!r}")
     params = dict(activation=act.name, depth=depth, sigma_w2=sigma_w2, sigma_b2=sigma_b2,
@@ -246,8 +250,18 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     if method == "newton":
         # float64 continuation, then Newton at full precision from its answer
         start = _solve(Equation(act, depth, sigma_w2, q, None, mgf_method), lam, method, options, sup, params)
+    # full-precision parameters: mpmath numbers as given, q* solved at dps digits
+    sw2_mp = sigma_w2_in if isinstance(sigma_w2_in, mpmath.mpf) else mpmath.mpf(sigma_w2)
+    if q is None:
+        q_mp = None
+    elif isinstance(q_in, mpmath.mpf):
+        q_mp = q_in
+    elif q_source == "q_star":
+        q_mp = act.q_star(sw2_mp, sigma_b2_in if isinstance(sigma_b2_in, mpmath.mpf) else sigma_b2, dps=dps)
+    else:
+        q_mp = mpmath.mpf(q)
     with workdps(dps):
-        eq = Equation(act, depth, mpmath.mpf(sigma_w2), None if q is None else mpmath.mpf(q), dps, mgf_method)
+        eq = Equation(act, depth, sw2_mp, q_mp, dps, mgf_method)
         res = _solve(eq, lam, method, options, sup, params, start)
     return dataclasses.replace(res, density=round_to(res.density, dps), w=round_to(res.w, dps))
 

@@ -50,7 +50,19 @@ def _check_positive(name, value):
 
 
 def marchenko_pastur_support(ratio: float = 1.0, sigma2: float = 1.0) -> tuple[float, float]:
-    """Edges sigma2 (1 -+ sqrt(ratio))^2 of the continuous part."""
+    """Edges sigma2 (1 -+ sqrt(ratio))^2 of the continuous part of the free Poisson law.
+
+    Parameters
+    ----------
+    ratio : float > 0
+        Rate of the free Poisson law (the fraction c of non-zero D^2 at L = 1).
+    sigma2 : float > 0
+        Jump size (sigma_w^2).
+
+    Returns
+    -------
+    (lower, upper) : tuple of float
+    """
     ratio = _check_positive("ratio", ratio)
     sigma2 = _check_positive("sigma2", sigma2)
     r = math.sqrt(ratio)
@@ -63,6 +75,17 @@ def marchenko_pastur_density(lam, ratio: float = 1.0, sigma2: float = 1.0) -> np
     rho(lambda) = sqrt((b - lambda)(lambda - a)) / (2 pi sigma2 lambda) on
     [a, b] = sigma2 [(1 - sqrt(ratio))^2, (1 + sqrt(ratio))^2]; the law has in
     addition an atom of mass max(0, 1 - ratio) at 0.
+
+    Parameters
+    ----------
+    lam : array_like of float > 0
+    ratio : float > 0
+    sigma2 : float > 0
+
+    Returns
+    -------
+    ndarray
+        The density at ``lam`` (0 outside the support).
     """
     lam = _check_lam(lam)
     a, b = marchenko_pastur_support(ratio, sigma2)
@@ -74,7 +97,20 @@ def marchenko_pastur_density(lam, ratio: float = 1.0, sigma2: float = 1.0) -> np
 
 
 def fuss_catalan_moments(s: int, k: int) -> list[int]:
-    """The first ``k`` Fuss-Catalan numbers C((s+1)j, j)/(sj + 1), j = 1..k (exact integers)."""
+    """The first ``k`` Fuss-Catalan numbers C((s+1)j, j)/(sj + 1), j = 1..k.
+
+    Parameters
+    ----------
+    s : int >= 1
+        Order (the depth of a linear network with sigma_w^2 = 1).
+    k : int >= 1
+        Number of moments.
+
+    Returns
+    -------
+    list of int
+        Exact integers m_1..m_k.
+    """
     if isinstance(s, bool) or int(s) != s or s < 1:
         raise ValueError(f"s must be an integer >= 1, got {s!r}")
     if isinstance(k, bool) or int(k) != k or k < 1:
@@ -84,7 +120,16 @@ def fuss_catalan_moments(s: int, k: int) -> list[int]:
 
 
 def fuss_catalan_lambda_max(s: float) -> float:
-    """Upper edge (s+1)^{s+1}/s^s of the Fuss-Catalan law."""
+    """Upper edge (s+1)^{s+1}/s^s of the Fuss-Catalan law.
+
+    Parameters
+    ----------
+    s : float > 0
+
+    Returns
+    -------
+    float
+    """
     s = _check_positive("s", s)
     return (s + 1) ** (s + 1) / s**s
 

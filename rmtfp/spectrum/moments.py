@@ -90,13 +90,36 @@ def _lagrange(d, L, s, k):
 
 
 def two_point_moments(depth: int, k: int, s=1, c=1) -> list:
-    """Closed form of THEORY for m_K = c u/(1-u): m_j = (s^j/j) sum_i C(j,i) C(Lj, j-1-i) c^{Lj-j+1+i}."""
+    """Closed form of the moments for m_K = c u/(1 - u) (THEORY).
+
+    m_j = (s^j / j) sum_{i=0}^{j-1} C(j, i) C(Lj, j-1-i) c^{Lj-j+1+i}, an
+    independent route to the Lagrange inversion of :func:`moments`.
+
+    Parameters
+    ----------
+    depth : int >= 1
+    k : int >= 1
+        Number of moments.
+    s : number
+        sigma_w^{2L} (times v^L when D^2 takes the value v).
+    c : number
+        P(D^2 != 0).  Python floats are read as exact decimals
+        (``0.5`` is 1/2).
+
+    Returns
+    -------
+    list of sympy numbers
+    """
     L = depth
+
+    def exact(x):
+        return sp.Rational(str(x)) if isinstance(x, float) else sp.sympify(x)
+
+    s, c = exact(s), exact(c)
     out = []
     for j in range(1, k + 1):
-        tot = sum(sp.binomial(j, i) * sp.binomial(L * j, j - 1 - i) * sp.sympify(c) ** (L * j - j + 1 + i)
-                  for i in range(j))
-        out.append(sp.sympify(s) ** j * tot / j)
+        tot = sum(sp.binomial(j, i) * sp.binomial(L * j, j - 1 - i) * c ** (L * j - j + 1 + i) for i in range(j))
+        out.append(s**j * tot / j)
     return out
 
 
