@@ -48,7 +48,7 @@ import inspect
 import math
 import numbers
 import os
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 from scipy import stats
@@ -967,7 +967,7 @@ class ContractionDepth:
                 "confidence": self.confidence, "params": dict(self.params)}
 
 
-def _fit_log_linear(depths: np.ndarray, mean: np.ndarray, se: np.ndarray, confidence: float) -> tuple:
+def _fit_log_linear(depths: np.ndarray, mean: np.ndarray, se: np.ndarray) -> tuple:
     """Weighted (1/se^2) least squares of mean on depths: slope, its se, intercept, its se, chi2."""
     L = depths.astype(float)
     use_w = np.all(se > 0) and np.all(np.isfinite(se))
@@ -1053,7 +1053,7 @@ def contraction_vs_depth(depths, beta: float = 0.5, width: int = 100, activation
         logs = np.log(pos)
         mean[d] = logs.mean()
         se[d] = logs.std(ddof=1) / math.sqrt(pos.size) if pos.size > 1 else 0.0
-    slope, s_slope, c, s_c, chi2 = _fit_log_linear(depth_arr, mean, se, confidence)
+    slope, s_slope, c, s_c, chi2 = _fit_log_linear(depth_arr, mean, se)
     t = float(stats.t.ppf(0.5 + confidence / 2, max(1, depth_arr.size - 2)))
     for a in (depth_arr, g, lip, mean, se):
         a.setflags(write=False)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 import numpy as np
 

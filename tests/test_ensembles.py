@@ -210,7 +210,7 @@ def test_critical_beta_out_of_range():
 
 def test_fit_log_linear_exact():
     L = np.arange(1, 8)
-    slope, s_slope, c, s_c, chi2 = _fit_log_linear(L, 0.3 + L * np.log(0.8), np.full(7, 0.1), 0.95)
+    slope, s_slope, c, s_c, chi2 = _fit_log_linear(L, 0.3 + L * np.log(0.8), np.full(7, 0.1))
     assert slope == pytest.approx(np.log(0.8)) and c == pytest.approx(0.3)
     assert chi2 == pytest.approx(0, abs=1e-20)
     # weighted least squares: slope error = sigma / sqrt(sum (L - mean L)^2)

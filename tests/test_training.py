@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from rmtfp import Network, grid
+from rmtfp import Network
 from rmtfp.commands import dump_json
 from rmtfp.training import (
     EmployeeDataset,

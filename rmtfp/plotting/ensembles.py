@@ -26,12 +26,11 @@ __all__ = [
 ]
 
 
-def _axes(ax, figsize, nrows=1, **kw):
-    plt = pyplot()
+def _axes(ax, figsize):
+    """(figure, axes): a new figure, or the figure of the given axes."""
     if ax is None:
-        fig, ax = plt.subplots(nrows, 1, figsize=figsize, **kw)
-        return fig, ax
-    return ax.figure if not isinstance(ax, (list, tuple, np.ndarray)) else ax[0].figure, ax
+        return pyplot().subplots(figsize=figsize)
+    return ax.figure, ax
 
 
 def plot_q_statistics(result, ax=None, *, show_distribution: bool = True, show_mean: bool = True,
