@@ -151,7 +151,8 @@ def test_trained_network_has_fixed_points_at_true_photos(trained):
     assert np.all(rep.matched >= 0)
     assert len(set(rep.matched.tolist())) == data.K
     assert all(rep.stability[k] == "stable" for k in rep.matched)
-    # the papers' T_k inside Omega_k
+    # the papers' T_k inside Omega_k: observed 100 % at this seed; 95 % leaves room for two photos of a
+    # class of 40 on a basin boundary after a change of platform rounding
     assert np.all(rep.train_in_basin >= 0.95), rep.train_in_basin
     assert rep.heldout_accuracy >= 0.95
     assert 0 <= rep.fakes_rejected <= 1
@@ -216,6 +217,7 @@ def test_power_law_fit_finds_the_cutoff_of_a_mixture():
     body = rng.uniform(0.1, 5.0, size=3000)
     tail = 5.0 * (rng.pareto(1.5, size=3000) + 1.0)
     fit = power_law_fit(np.concatenate([body, tail]))
+    # the body ends at 5; the KS choice may cut a little above (thin data right above the join)
     assert 4.0 < fit.xmin < 7.0
     assert abs(fit.alpha - 2.5) < 4 * fit.alpha_stderr
 
