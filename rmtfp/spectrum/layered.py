@@ -22,7 +22,9 @@ large |z|, where w ~ m_1/z.
 Solver: Newton's method on the system (the arrow-shaped Jacobian is
 eliminated in closed form) along z = lambda + i eta, eta from eta_0 =
 10 (lambda_max + lambda) down to eta_min = 1e-10 lambda, with per-point
-adaptive steps, an Euler predictor, damping that keeps Im w < 0 and
+adaptive steps, an Euler predictor in log-log variables (exact for
+w ~ C z^s, the regime eta >> lambda where the path is long), a loose
+tolerance (1e-8) on the path and the full one at the end, damping that keeps Im w < 0 and
 Im u_l < 0 (m_K maps the lower half-plane into itself), and a last Newton
 solve on the real axis (eta = 0), so the density has no Poisson smoothing.
 See THEORY "The papers' continuation scheme: what goes wrong": w_0 = 0 is a
@@ -41,6 +43,7 @@ min_l rank D^l; in the equation w(0) = -min_l c_l).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Sequence, Union
@@ -56,6 +59,7 @@ __all__ = ["density_layered", "support_layered", "moments_layered", "layered_par
 CONVERGED, NOT_CONVERGED, WRONG_BRANCH = 0, 1, 2
 
 _TOL = 1e-12
+_TOL_PATH = 1e-8  # on the path (eta > 0) the solution only has to stay on its branch; eta = 0 gets _TOL
 _FLOOR = 100 * np.finfo(float).eps  # residual floor per unit |u|
 _ETA_MIN_REL = 1e-10
 _RATIO_START = 0.5  # first eta step: eta <- 0.5 eta
@@ -259,18 +263,29 @@ def _newton(sys_: _System, w, u, z, maxit: int, tol: float, keep_lower: bool):
 
 
 def _real_inverse(act: Activation, q: float, w: np.ndarray) -> np.ndarray:
-    """u in (0, 1/sup D^2) with m_K(u) = w for real w > 0 (nan beyond the range), by bisection."""
+    """u in (0, 1/sup D^2) with m_K(u) = w for real w > 0 (nan beyond the range).
+
+    m_K is increasing and convex there (m_K'' = E[2 D^4/(1 - u D^2)^3] > 0): a few bisection steps give a
+    bracket, and Newton's method from its right end then decreases monotonically to the root.
+    """
     top = (1 - 1e-13) / act.d2_max
     lo = np.zeros_like(w)
     hi = np.full_like(w, top)
     with np.errstate(all="ignore"):
         m_top = np.real(act.mgf_d2(np.array([top]), q))[0]
-        for _ in range(100):
+        for _ in range(12):
             mid = 0.5 * (lo + hi)
             f = np.real(act.mgf_d2(mid, q)) - w
             lo = np.where(f < 0, mid, lo)
             hi = np.where(f < 0, hi, mid)
-    u = 0.5 * (lo + hi)
+        u = hi
+        for _ in range(30):
+            m, dm = act.mgf_d2(u, q, derivative=True)
+            f, df = np.real(m) - w, np.real(dm)
+            step = np.where(df > 0, f / df, 0.0)
+            u = np.clip(u - step, lo, hi)
+            if np.all(np.abs(step) <= 4 * np.finfo(float).eps * np.abs(u)):
+                break
     return np.where(w < m_top, u, np.nan)
 
 
@@ -294,6 +309,11 @@ def support_layered(activation: Union[str, Activation], qs: Sequence[float], sig
     is max_l P(phi'(h^l) = 0).
     """
     act, qs, s2 = layered_params(activation, qs, sigma_w2)
+    return _support(act, tuple(qs), tuple(s2))
+
+
+@functools.lru_cache(maxsize=64)
+def _support(act: Activation, qs: tuple, s2: tuple) -> tuple[float, float]:
     atom = max(act.zero_probability(q) for q in qs)
     w = np.geomspace(1e-6, 1e6, 241)
     lam = _lambda_of_w(act, qs, s2, w)
@@ -301,8 +321,10 @@ def support_layered(activation: Union[str, Activation], qs: Sequence[float], sig
     if not finite.any():  # pragma: no cover - m_K(0+) = 0 always leaves small w
         raise ValueError("could not locate the upper edge")
     lam_f = np.where(finite, lam, np.inf)
-    # the first local minimum from w = 0+ (lambda decreases until the edge)
-    i = int(np.argmax(np.diff(lam_f) >= 0)) if np.any(np.diff(lam_f) >= 0) else int(np.argmin(lam_f))
+    # the first local minimum from w = 0+ (lambda decreases until the edge; inf - inf counts as a rise)
+    with np.errstate(invalid="ignore"):
+        rise = ~(np.diff(lam_f) < 0)
+    i = int(np.argmax(rise)) if rise.any() else int(np.argmin(lam_f))
     if not np.isfinite(lam_f[min(i + 1, w.size - 1)]):  # the range of m_K ends first: the edge is there
         return float(lam_f[i]), float(atom)
     a, b = w[max(i - 1, 0)], w[min(i + 1, w.size - 1)]
@@ -377,7 +399,12 @@ def density_layered(lam, activation: Union[str, Activation], qs: Sequence[float]
         z_new = lam[idx] + 1j * e_new
         w0, u0 = w[idx], u[:, idx]
         dw, du = sys_.tangent(w0, u0, z_old, R[idx], dm[:, idx])
-        wp, up = w0 + dw * (z_new - z_old), u0 + du * (z_new - z_old)
+        # Euler predictor in log-log variables: exact for w ~ C z^s (the regime eta >> lambda, where the path
+        # is long), the ordinary tangent near the real axis
+        with np.errstate(all="ignore"):
+            dlog = np.log(z_new / z_old)
+            wp = w0 * np.exp(z_old * dw / w0 * dlog)
+            up = u0 * np.exp(z_old * du / u0 * dlog)
         good_pred = np.isfinite(wp) & (np.imag(wp) < 0) & np.all(np.isfinite(up) & (np.imag(up) < 0), axis=0)
         wp = np.where(good_pred, wp, w0)
         up = np.where(good_pred, up, u0)
@@ -387,10 +414,11 @@ def density_layered(lam, activation: Union[str, Activation], qs: Sequence[float]
         itn = np.empty(idx.size, dtype=int)
         Rn = np.empty(idx.size, dtype=complex)
         dmn = np.empty_like(up)
-        for fin, maxit in ((False, 8), (True, 60)):
+        for fin, maxit, tol_step in ((False, 8, max(tol, _TOL_PATH)), (True, 60, tol)):
             sel = final == fin
             if sel.any():
-                a, b, c, d, e, f = _newton(sys_, wp[sel], up[:, sel], z_new[sel], maxit, tol, keep_lower=not fin)
+                a, b, c, d, e, f = _newton(sys_, wp[sel], up[:, sel], z_new[sel], maxit, tol_step,
+                                           keep_lower=not fin)
                 wn[sel], un[:, sel], okn[sel], itn[sel], Rn[sel], dmn[:, sel] = a, b, c, d, e, f
         # on the path: reject steps that leave the lower half-plane
         okn &= final | (np.imag(wn) < 0)
