@@ -321,3 +321,15 @@ def test_proportions():
 def test_jsonable_drops_private_keys_and_non_finite_numbers():
     out = jsonable({"a": np.array([1.0, np.nan]), "_obj": object(), "b": {"_c": 1, "d": np.inf}})
     assert out == {"a": [1.0, None], "b": {"d": None}}
+
+
+@pytest.mark.slow
+def test_full_mode_of_the_exact_claims(tmp_path):
+    """Claims 13 and 14 are mathematics, not statistics: the papers' sizes give the same verdicts."""
+    rc = main(["validate", "--full", "--only", "13,14", "--out", str(tmp_path), "--no-progress"])
+    assert rc == 0
+    claims = {c["number"]: c for c in json.loads((tmp_path / "results.json").read_text())["claims"]}
+    assert claims[13]["status"] == CORRECTED
+    assert claims[13]["numbers"]["max_rel_error_derived_vs_quadrature"] < 1e-8
+    assert claims[14]["numbers"]["newton_max_err"] < 1e-8
+    assert claims[14]["params"]["depths"] == [1, 2, 3, 5, 10, 20]
