@@ -350,3 +350,15 @@ def test_per_layer_q_with_equal_values_equals_single_q():
 def test_per_layer_q_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         density([1.0], "erf", 3, **kwargs)
+
+
+def test_per_layer_q_moments_and_support():
+    m = moments("erf", 3, 3, sigma_w2=1.5, q=[0.6, 0.6, 0.6])
+    np.testing.assert_allclose(m, moments("erf", 3, 3, sigma_w2=1.5, q=0.6), rtol=1e-10)
+    s = support("erf", 3, sigma_w2=1.5, q=[0.6, 0.6, 0.6])
+    assert s.lambda_max == pytest.approx(support("erf", 3, sigma_w2=1.5, q=0.6).lambda_max, rel=1e-8)
+    # hard-tanh off the fixed point: the atom is set by the layer with the most zeros
+    s2 = support("hardtanh", 2, sigma_w2=1.5, q=[3.0, 0.5])
+    assert s2.atom == pytest.approx(1 - math.erf(1 / math.sqrt(6.0)), rel=1e-12)
+    with pytest.raises(ValueError, match="one value per layer"):
+        moments("erf", 2, 2, q=[0.5])

@@ -382,8 +382,9 @@ class Activation:
             ``A u (2 alpha q)^{-1/2} Phi(A u, 1/2, 1 + 1/(2 alpha q))`` for
             phi'^2 = A exp(-alpha x^2) (erf: ``u/sqrt(pi q) Phi(u, 1/2,
             1 + 1/(pi q))``).  ``"series"``: the power series, only inside the
-            disk.  ``"quadrature"``: Gaussian quadrature over h (any phi;
-            inaccurate within ~1e-3 of the cut).
+            disk.  ``"quadrature"``: Gaussian quadrature over h (any phi; a
+            fixed rule, inaccurate where the integrand's pole nears the real
+            axis, i.e. close to the cut: 10% error for erf at u = 20+0.5i).
         dps : int, optional
             Decimal digits; float64 (vectorised) when ``None``.
         derivative : bool

@@ -16,7 +16,7 @@ from .equation import Equation
 from .solvers import Status, newton_continuation, papers_iteration, polynomial_roots, refine_on_real_axis
 from .support import support as _support
 
-__all__ = ["DensityResult", "density", "resolve_parameters", "check_lam"]
+__all__ = ["DensityResult", "density", "resolve_parameters", "resolve_layered", "is_per_layer", "check_lam"]
 
 METHODS = ("auto", "newton", "polynomial", "iteration")
 
@@ -217,7 +217,7 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     lam = check_lam(lam)
     dps = check_dps(dps)
-    if q is not None and isinstance(q, (Sequence, np.ndarray)) and not isinstance(q, str):
+    if is_per_layer(q):
         return _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method, mgf_method, options)
     sigma_w2_in, q_in, sigma_b2_in = sigma_w2, q, sigma_b2
     act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
@@ -291,10 +291,13 @@ def _solve(eq: Equation, lam, method, options, sup, params, start=None) -> Densi
     return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
 
 
-def _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method, mgf_method, options):
-    """Layer-dependent laws K_l (one q per layer): see :mod:`rmtfp.spectrum.layered`."""
-    from .layered import density_layered, support_layered
+def is_per_layer(q) -> bool:
+    """Whether ``q`` is a per-layer sequence (rather than one number or None)."""
+    return q is not None and isinstance(q, (Sequence, np.ndarray)) and not isinstance(q, str)
 
+
+def resolve_layered(activation, depth, q, sigma_w2, sigma_b2, dps=None):
+    """Validate a per-layer q: returns (activation, depth, [q_1..q_L], sigma_w2)."""
     act = get(activation)
     depth = _check_depth(depth)
     qs = [_check_variance(f"q[{i}]", v, allow_zero=False) for i, v in enumerate(q)]
@@ -304,6 +307,14 @@ def _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method,
     _check_variance("sigma_b2", sigma_b2, allow_zero=True)
     if dps is not None:
         raise ValueError("per-layer q is solved in float64 only; use dps=None")
+    return act, depth, qs, sigma_w2
+
+
+def _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method, mgf_method, options):
+    """Layer-dependent laws K_l (one q per layer): see :mod:`rmtfp.spectrum.layered`."""
+    from .layered import density_layered, support_layered
+
+    act, depth, qs, sigma_w2 = resolve_layered(activation, depth, q, sigma_w2, sigma_b2, dps)
     if method not in ("auto", "newton") or mgf_method != "auto":
         raise ValueError("per-layer q is solved by method='newton' with the default m_K routes only")
     dens, w, status = density_layered(lam, act, qs, sigma_w2=sigma_w2, **options)

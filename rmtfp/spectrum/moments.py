@@ -130,7 +130,7 @@ def moments(activation, depth: int, k: int, sigma_w2: float = 1.0, q: Optional[f
     Parameters
     ----------
     activation, depth, sigma_w2, q, sigma_b2
-        As for :func:`rmtfp.density`.
+        As for :func:`rmtfp.density` (``q`` may be one value per layer).
     k : int >= 1
     exact : bool
         Return exact sympy numbers: the parameters are read as exact decimals
@@ -143,12 +143,19 @@ def moments(activation, depth: int, k: int, sigma_w2: float = 1.0, q: Optional[f
     -------
     list of sympy numbers (exact), list of mpf (dps) or ndarray (float64)
     """
-    from .density import resolve_parameters
+    from .density import is_per_layer, resolve_layered, resolve_parameters
 
     if isinstance(k, bool) or int(k) != k or k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}")
     k = int(k)
     dps = check_dps(dps)
+    if is_per_layer(q):
+        from .layered import moments_layered
+
+        if exact:
+            raise ValueError("exact=True is not available for a per-layer q")
+        act, depth, qs, sigma_w2 = resolve_layered(activation, depth, q, sigma_w2, sigma_b2, dps)
+        return np.asarray(moments_layered(act, qs, k, sigma_w2), dtype=float)
     act, depth, sigma_w2, q, sigma_b2, _ = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
     if exact:
         expr = act.d2_structure.moment_expr()

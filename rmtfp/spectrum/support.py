@@ -63,11 +63,28 @@ def support(activation, depth: int, sigma_w2: float = 1.0, q: Optional[float] = 
             dps: Optional[int] = None, _resolved: bool = False) -> Support:
     """Upper edge lambda_max and atom of the spectrum of J J^T.
 
-    Parameters are those of :func:`rmtfp.density`.
+    Parameters
+    ----------
+    activation, depth, sigma_w2, q, sigma_b2
+        As for :func:`rmtfp.density` (``q`` may be one value per layer).
+    dps : int, optional
+        Digits of lambda_max (mpmath); float64 when ``None``.
+
+    Returns
+    -------
+    Support
+        ``w_edge`` is NaN for a per-layer q.
     """
-    from .density import resolve_parameters
+    from .density import is_per_layer, resolve_layered, resolve_parameters
 
     dps = check_dps(dps)
+    if is_per_layer(q):
+        from .layered import support_layered
+
+        act, depth, qs, sigma_w2 = resolve_layered(activation, depth, q, sigma_w2, sigma_b2, dps)
+        lmax, atom = support_layered(act, qs, sigma_w2)
+        return Support(lmax, atom, float("nan"), dict(activation=act.name, depth=depth, sigma_w2=sigma_w2,
+                                                         q=list(qs), q_source="given per layer"))
     if _resolved:
         act = activation
         source = "given" if q is not None else "not needed"
