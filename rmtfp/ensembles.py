@@ -42,7 +42,6 @@ numpy arrays (process pools, dask and ``mpi4py.futures`` can).
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import dataclasses
 import inspect
 import math
@@ -53,6 +52,7 @@ from typing import Any, Optional
 import numpy as np
 from scipy import stats
 
+from ._threads import init_single_blas_thread_worker, single_blas_thread
 from . import activations as _activations
 from .activations import Activation
 from .dynamics import Network, contraction_constant, find_fixed_points, grid, lipschitz_bound
@@ -197,41 +197,8 @@ def _widths(dim: int, width: int, depth: int) -> list:
     return [dim] + [width] * (depth - 1) + [dim]
 
 
-@contextlib.contextmanager
-def _one_blas_thread(active: bool):
-    """One BLAS thread inside a task (the parallelism is over networks)."""
-    if not active:
-        yield
-        return
-    try:
-        from .sampling import _single_threaded_blas
-    except ImportError:  # pragma: no cover - layout change
-        yield
-        return
-    with _single_threaded_blas():
-        yield
-
-
-def _init_worker() -> None:
-    """Process-pool initializer: one BLAS thread per worker process."""
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore
-
-        threadpool_limits(limits=1, user_api="blas")
-        return
-    except ImportError:
-        pass
-    try:
-        from .sampling import _openblas_controls
-
-        for set_, _ in _openblas_controls():
-            set_(1)
-    except ImportError:  # pragma: no cover
-        pass
-
-
 def _run_chunk(func, spec, items, limit_blas: bool):
-    with _one_blas_thread(limit_blas):
+    with single_blas_thread(limit_blas):
         return [func(spec, item) for item in items]
 
 
@@ -277,7 +244,7 @@ def _run_tasks(func, spec, items: list, *, executor, workers, chunksize, progres
         else:
             if executor is None:
                 own_pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(n_workers, len(chunks)),
-                                                                  initializer=_init_worker)
+                                                                  initializer=init_single_blas_thread_worker)
                 pool, limit = own_pool, False
             else:
                 pool = executor

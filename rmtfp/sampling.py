@@ -33,17 +33,15 @@ draws), so the eigenvalues depend only on the seed: not on ``batch``,
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import ctypes
 import dataclasses
 import math
 import numbers
 import os
-import threading
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from ._threads import single_blas_thread
 from .activations import Activation, get
 from .errors import ConvergenceError
 
@@ -68,71 +66,6 @@ _LAW_ALIASES = {"normal": "gaussian", "gauss": "gaussian"}
 _METHODS = ("svd", "eigh")
 _MEMORY_BUDGET = 256 * 2**20  # bytes of matrices held at once when batch is None
 _BUFFERS_PER_SAMPLE = 4  # W, J, the product and the LAPACK copy, N^2 each
-
-
-# ---------------------------------------------------------------- BLAS threads
-_OPENBLAS_SYMBOLS = (
-    ("openblas_set_num_threads", "openblas_get_num_threads"),
-    ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
-    ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
-    ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
-)
-_BLAS_LOCK = threading.Lock()
-
-
-def _openblas_controls() -> list[tuple[Callable, Callable]]:
-    """(set, get) thread-count functions of the OpenBLAS libraries loaded in this process."""
-    try:
-        with open("/proc/self/maps") as fh:
-            paths = {parts[5].strip() for parts in (line.split(maxsplit=5) for line in fh)
-                     if len(parts) == 6 and "openblas" in parts[5].lower()}
-    except OSError:  # not Linux
-        return []
-    controls = []
-    for path in sorted(p for p in paths if p.startswith("/")):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for set_name, get_name in _OPENBLAS_SYMBOLS:
-            if hasattr(lib, set_name) and hasattr(lib, get_name):
-                setter, getter = getattr(lib, set_name), getattr(lib, get_name)
-                setter.argtypes, setter.restype = [ctypes.c_int], None
-                getter.argtypes, getter.restype = [], ctypes.c_int
-                controls.append((setter, getter))
-                break
-    return controls
-
-
-@contextlib.contextmanager
-def _single_threaded_blas() -> Iterator[None]:
-    """Run the enclosed block with one BLAS thread (restored on exit).
-
-    The samples are spread over worker threads instead: threaded LAPACK
-    reductions (svd, eigh) on a shared or oversubscribed machine can be 10-40
-    times slower than single-threaded ones.  Uses threadpoolctl when it is
-    installed, the OpenBLAS entry points otherwise; a no-op where neither
-    applies.
-    """
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore
-    except ImportError:
-        threadpool_limits = None
-    if threadpool_limits is not None:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
-        return
-    with _BLAS_LOCK:
-        controls = _openblas_controls()
-        saved = [get() for _, get in controls]
-        for set_, _ in controls:
-            set_(1)
-    try:
-        yield
-    finally:
-        with _BLAS_LOCK:
-            for (set_, _), n in zip(controls, saved):
-                set_(n)
 
 
 def _available_cores() -> int:
@@ -697,7 +630,7 @@ def _sample(activation, depths, width, n_samples, weights, sigma_w2, sigma_b2, q
     from tqdm.auto import tqdm
 
     with tqdm(total=n_samples, disable=not progress, unit="net",
-              desc=f"J J^T {act.name} L={max_depth} N={width}") as bar, _single_threaded_blas():
+              desc=f"J J^T {act.name} L={max_depth} N={width}") as bar, single_blas_thread():
         if workers == 1:
             for start in starts:
                 out = _run_chunk(plan, gens[start:start + chunk])

@@ -187,12 +187,9 @@ def single_threaded_blas() -> Iterator[None]:
     machine and 0.8 s with one).  Parallelism comes from worker processes
     instead.
     """
-    try:
-        from rmtfp.sampling import _single_threaded_blas
-    except ImportError:  # pragma: no cover - layout change
-        yield
-        return
-    with _single_threaded_blas():
+    from rmtfp._threads import single_blas_thread
+
+    with single_blas_thread():
         yield
 
 
