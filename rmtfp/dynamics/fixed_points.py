@@ -214,10 +214,16 @@ def _chunk_rows(net: Network, chunk_size, per_row: int) -> int:
 
 
 # ----------------------------------------------------------------- maps
+def _even(total: int, rows: int) -> int:
+    """At most ``rows`` rows per chunk, the chunks as equal as possible (no small last chunk)."""
+    return -(-total // -(-total // rows))
+
+
 def _map(net: Network, x: np.ndarray, rows: int) -> np.ndarray:
-    """Phi on the rows of x, ``rows`` at a time."""
+    """Phi on the rows of x, at most ``rows`` at a time."""
     if x.shape[0] <= rows:
         return net._forward(x)
+    rows = _even(x.shape[0], rows)
     out = np.empty((x.shape[0], net.n_out))
     for s in range(0, x.shape[0], rows):
         out[s:s + rows] = net._forward(x[s:s + rows])
@@ -225,9 +231,10 @@ def _map(net: Network, x: np.ndarray, rows: int) -> np.ndarray:
 
 
 def _map_jacobian(net: Network, x: np.ndarray, rows: int):
-    """Phi and DPhi on the rows of x, ``rows`` at a time."""
+    """Phi and DPhi on the rows of x, at most ``rows`` at a time."""
     if x.shape[0] <= rows:
         return net._forward_jacobian(x)
+    rows = _even(x.shape[0], rows)
     y = np.empty((x.shape[0], net.n_out))
     jac = np.empty((x.shape[0], net.n_out, net.n_in))
     for s in range(0, x.shape[0], rows):
