@@ -41,6 +41,7 @@ import numpy as np
 
 from . import activations as _activations
 from .dynamics import Network, find_fixed_points, grid
+from .dynamics.network import in_place_kernels
 
 __all__ = [
     "EmployeeDataset",
@@ -284,11 +285,7 @@ def employee_dataset(K: int = 5, radius: float = 0.2, n_per_class: int = 40, rng
 # ----------------------------------------------------------------- forward / backward
 def _activation_funcs(act):
     """(phi, phi') on float arrays, the network module's fast versions for built-ins."""
-    try:
-        from .dynamics.network import _fast_path  # the same kernels as Network's evaluation
-        fast = _fast_path(act)
-    except ImportError:  # pragma: no cover - layout change
-        fast = None
+    fast = in_place_kernels(act)  # the same kernels as Network's evaluation
     if fast is None:
         return act.phi, act.dphi
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
-import os
 import re
 import shlex
 from pathlib import Path
@@ -72,22 +71,6 @@ def test_fence_parser():
     assert code_blocks(text, ("bash",)) == [(7, "ls\n", None)]
 
 
-# Examples in pages maintained elsewhere that are known not to run, with the
-# reason; they are still executed, and the page is reported as an expected
-# failure (xfail) until the example is fixed or marked with skip-test.
-KNOWN_BROKEN = {
-    ("docs/fixed-points.md", "enumerate(linears)"):
-        "PyTorch fragment: `linears` and `np` are not defined (needs a skip-test marker)",
-}
-
-
-def _known_broken(page: Path, source: str):
-    for (name, snippet), reason in KNOWN_BROKEN.items():
-        if _page_id(page) == name and snippet in source:
-            return reason
-    return None
-
-
 PYTHON_PAGES = [p for p in _pages() if code_blocks(p.read_text(encoding="utf-8"), ("python", "py", "pycon"))]
 
 
@@ -103,19 +86,12 @@ def test_python_examples(page: Path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     registered = set(activations.available())
     namespace: dict = {"__name__": "__docs__"}
-    skipped, broken = [], []
+    skipped = []
     try:
         for line, source, skip in code_blocks(page.read_text(encoding="utf-8"), ("python", "py", "pycon")):
             where = f"{_page_id(page)}:{line}"
             if skip:
                 skipped.append(f"{where} ({skip})")
-                continue
-            known = _known_broken(page, source)
-            if known:
-                try:
-                    exec(compile(source, where, "exec"), namespace)
-                except Exception as exc:  # noqa: BLE001 (reported below)
-                    broken.append(f"{where}: {known} ({type(exc).__name__}: {exc})")
                 continue
             if source.lstrip().startswith(">>>"):
                 test = doctest.DocTestParser().get_doctest(source, namespace, where, str(page), line)
@@ -130,8 +106,6 @@ def test_python_examples(page: Path, tmp_path, monkeypatch):
             activations.unregister(name)
     if skipped:
         print("not run:", "; ".join(skipped))
-    if broken:
-        pytest.xfail("; ".join(broken))
 
 
 # ------------------------------------------------------------- command lines

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["parse_range", "dump_json", "to_jsonable"]
+__all__ = ["parse_range", "parse_bounds", "parse_scale", "dump_json", "to_jsonable"]
 
 
 def parse_range(text: str, name: str = "--lam") -> np.ndarray:
@@ -40,6 +40,25 @@ def parse_range(text: str, name: str = "--lam") -> np.ndarray:
         raise argparse.ArgumentTypeError(
             f"{name} must be START:STOP:NUM, log:START:STOP:NUM or a comma list of numbers, got {text!r}"
         ) from None
+
+
+def parse_bounds(text: str) -> tuple[float, float]:
+    """``LO,HI`` -> (lo, hi): the box of a start grid (``--bounds``)."""
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--bounds must be LO,HI, got {text!r}") from None
+    return lo, hi
+
+
+def parse_scale(text: str):
+    """``fan_in`` or a number: the weight scale of random networks (``--scale``)."""
+    if text == "fan_in":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--scale must be 'fan_in' or a number, got {text!r}") from None
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from . import dump_json
+from . import dump_json, parse_bounds, parse_scale
 
 __all__ = ["register", "run"]
 
@@ -23,23 +23,6 @@ def _widths(text: str) -> list:
     if len(values) < 2 or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"--widths needs at least two positive integers, got {text!r}")
     return values
-
-
-def _bounds(text: str) -> tuple:
-    try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--bounds must be LO,HI, got {text!r}") from None
-    return lo, hi
-
-
-def _scale(text: str):
-    if text == "fan_in":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--scale must be 'fan_in' or a number, got {text!r}") from None
 
 
 def register(subparsers) -> None:
@@ -56,7 +39,7 @@ def register(subparsers) -> None:
     net.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
     net.add_argument("--weights", default="normal", choices=("normal", "cauchy"),
                      help="law of weights and biases (default: normal)")
-    net.add_argument("--scale", type=_scale, default="fan_in",
+    net.add_argument("--scale", type=parse_scale, default="fan_in",
                      help="'fan_in' (variance 1/n_l for normal, scale 1/n_l for Cauchy; default) or a number")
     net.add_argument("--seed", type=int, default=None,
                      help="random seed (default: fresh entropy, reported in the output)")
@@ -65,7 +48,7 @@ def register(subparsers) -> None:
     net.add_argument("--weights-file", help="read the network from an .npz file (keys W0.., b0.., activation)")
     net.add_argument("--save-weights", help="write the network to this .npz file")
     st = p.add_argument_group("starts and iteration")
-    st.add_argument("--bounds", type=_bounds, default=(-1.0, 1.0), help="grid box LO,HI per axis (default: -1,1)")
+    st.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0), help="grid box LO,HI per axis (default: -1,1)")
     st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
     st.add_argument("--random-starts", type=int, default=None, metavar="M",
                     help="M uniform random starts in the box instead of the grid (seeded by --seed)")

@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import dump_json
-from .basins import _bounds, _scale  # the same --bounds/--scale syntax as ``rmtfp basins``
+from . import dump_json, parse_bounds, parse_scale
 
 __all__ = ["register", "run", "parse_depths"]
 
@@ -58,12 +57,12 @@ def register(subparsers) -> None:
     net.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
     net.add_argument("--weights", default="cauchy", choices=("normal", "cauchy"),
                      help="law of weights and biases (default: cauchy)")
-    net.add_argument("--scale", type=_scale, default="fan_in",
+    net.add_argument("--scale", type=parse_scale, default="fan_in",
                      help="'fan_in' (scale 1/n_l for Cauchy, variance 1/n_l for normal; default) or a number")
     net.add_argument("--dim", type=int, default=2, help="input/output dimension n (default: 2)")
     net.add_argument("--seed", type=int, default=0, help="root seed of all networks (default: 0)")
     st = p.add_argument_group("fixed-point search")
-    st.add_argument("--bounds", type=_bounds, default=(-1.0, 1.0), help="grid box LO,HI (default: -1,1)")
+    st.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0), help="grid box LO,HI (default: -1,1)")
     st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
     st.add_argument("--tol", type=float, default=1e-5, help="Cauchy criterion tolerance (default: 1e-5)")
     st.add_argument("--max-iter", type=int, default=50, help="maximum number of maps (default: 50)")

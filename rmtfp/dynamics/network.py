@@ -77,7 +77,13 @@ _FAST = {
 _BUILTIN_EXPR = {a.name: a.expr for a in BUILTINS}
 
 
-def _fast_path(act: Activation):
+def in_place_kernels(act: Activation):
+    """In-place float64 kernels (phi, phi') of a built-in activation, or None.
+
+    Network evaluation and training use them instead of the lambdified
+    expressions; a registered activation whose expression differs from the
+    built-in of the same name gets None.
+    """
     name = act.name.lower()
     if name in _FAST and _BUILTIN_EXPR.get(name) == act.expr:
         return _FAST[name]
@@ -178,7 +184,7 @@ class Network:
         self._biases = tuple(bs)
         self._activation = _activations.get(activation)
         self._last_activation = bool(last_activation)
-        self._fast = _fast_path(self._activation)
+        self._fast = in_place_kernels(self._activation)
 
     # ------------------------------------------------------------- attributes
     @property
