@@ -283,7 +283,8 @@ def test_result_invariant_to_order(lam, rnd):
 def test_float64_equals_dps30(lam, act):
     a = density([lam], act, 2, sigma_w2=1.4, sigma_b2=0.1 if act != "linear" else 0.0)
     b = density([lam], act, 2, sigma_w2=1.4, sigma_b2=0.1 if act != "linear" else 0.0, dps=30)
-    assert a.density[0] == pytest.approx(float(b.density[0]), rel=1e-9, abs=1e-12)
+    # float64 accuracy: Newton to ~1e-15 on the real axis, m_K to ~1e-13 (Lerch), conditioning O(1) in the bulk
+    assert a.density[0] == pytest.approx(float(b.density[0]), rel=1e-11, abs=1e-13)
 
 
 # ------------------------------------------------------------------ bad input
