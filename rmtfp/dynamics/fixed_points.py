@@ -284,8 +284,13 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
     """Damped Newton's method on F(x) = 0 for a batch of points.
 
     ``fun(x)`` returns F(x) (k, n) and F'(x) (k, n, n).  A step is halved
-    (up to 30 times) until |F| decreases; a point stops when no halving
-    decreases |F|, when |F| <= eps max(1, |x|), or after ``max_steps``.
+    (up to 30 times) until |F| decreases, starting from twice the damping
+    accepted at the point's previous step (at most the full step, so that
+    on a piecewise-smooth F with many kinks the step length is not searched
+    anew from 1 each time); a point stops when no halving
+    decreases |F| (halving stops once the step is below the rounding of x,
+    t |dx| <= eps max(1, |x|)), when |F| <= eps max(1, |x|), or after
+    ``max_steps``.
     Points leaving the ball of radius ``radius`` or turning non-finite stop.
 
     Returns
@@ -296,6 +301,8 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
     f, jac = fun(x)
     r = _norm(f)
     steps = np.zeros(x.shape[0], dtype=int)
+    # first trial step of each point: twice its last accepted damping, at most 1
+    first = np.ones(x.shape[0])
     active = np.isfinite(r) & np.all(np.isfinite(jac), axis=(1, 2))
     for _ in range(max_steps):
         active &= r > _EPS * np.maximum(1.0, _norm(x))
@@ -307,9 +314,13 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
         ok = np.all(np.isfinite(dx), axis=1)
         active[idx[~ok]] = False
         idx, dx = idx[ok], dx[ok]
-        t = np.ones(idx.size)
+        t = first[idx].copy()
+        # a step shorter than the rounding of x cannot move it: halve no further
+        floor = _EPS * np.maximum(1.0, _norm(x[idx])) / np.maximum(_norm(dx), np.finfo(float).tiny)
         pending = np.ones(idx.size, dtype=bool)
+        moved = np.zeros(idx.size, dtype=bool)
         for _ in range(31):
+            pending &= t > floor
             if not pending.any():
                 break
             p = np.flatnonzero(pending)
@@ -321,8 +332,10 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
             x[g], f[g], jac[g], r[g] = xt[good], ft[good], jt[good], rt[good]
             steps[g] += 1
             pending[p[good]] = False
+            moved[p[good]] = True
+            first[g] = np.minimum(1.0, 2 * t[p[good]])
             t[p[~good]] *= 0.5
-        active[idx[pending]] = False
+        active[idx[~moved]] = False
     return x, r, steps
 
 
@@ -346,6 +359,16 @@ def _power_jacobian(net: Network, x: np.ndarray, p: int, rows: int):
         y, jac = _map_jacobian(net, y, rows)
         total = jac if total is None else jac @ total
     return y, total, orbit
+
+
+def _power_orbit(net: Network, x: np.ndarray, p: int, rows: int):
+    """Phi^p(x) and the orbit (p, k, n) x_0 = x, ..., x_{p-1}, without Jacobians."""
+    orbit = np.empty((p,) + x.shape)
+    y = x
+    for i in range(p):
+        orbit[i] = y
+        y = _map(net, y, rows)
+    return y, orbit
 
 
 def _cycle_fun(net: Network, p: int, rows: int):
@@ -515,7 +538,7 @@ def _find_cycles(net: Network, code, period, cand, tol, merge_tol, refine, refin
         p = int(p)
         sel = np.flatnonzero((code == _CYCLE) & (period == p))
         pts = cand[sel]
-        y, _, orbit = _power_jacobian(net, pts, p, rows)
+        y, orbit = _power_orbit(net, pts, p, rows)
         res = _norm(y - pts)
         k = pts.shape[0]
         owner = np.tile(np.arange(k), p)
@@ -530,7 +553,7 @@ def _find_cycles(net: Network, code, period, cand, tol, merge_tol, refine, refin
             rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1) if xn.shape[0] else np.zeros(0)
             ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol)
             xr = np.where(ok[:, None], xn, x0)
-        orb = _power_jacobian(net, xr, p, rows)[2]
+        orb = _power_orbit(net, xr, p, rows)[1]
         for j in range(lead.size):
             starts_j = sel[cl == j]
             o = orb[:, j]
