@@ -24,8 +24,12 @@ import time
 
 import numpy as np
 
+from rmtfp import find_fixed_points, grid
+from rmtfp._threads import single_blas_thread
 from rmtfp.cli import main as cli_main
 from rmtfp.ensembles import q_statistics
+
+from _floor import bare_seconds_per_row
 
 
 def cpu_seconds() -> float:
@@ -41,12 +45,48 @@ def timed(fn):
     return time.perf_counter() - t0, cpu_seconds() - c0, out
 
 
+def floor_report(res, per_depth: int, workers: int):
+    """The maps the search needs by definition, and their bare float64 cost, on a sample of the networks.
+
+    Every start is iterated until it meets a criterion or spends its 50
+    maps (chaotic starts spend them all); those point-maps cost at least
+    the bare layer products (:mod:`_floor`), one core each.  The sample's
+    floor, scaled to 100 networks per depth and divided by the workers, is
+    the least wall time any float64 implementation of the papers' procedure
+    needs on this machine; the sample's own find_fixed_points time shows
+    how close the toolkit is to it.
+    """
+    if per_depth <= 0:
+        return
+    starts = grid()
+    floor = spent = 0.0
+    maps = 0
+    with single_blas_thread():
+        for L in res.depths:
+            for i in range(min(per_depth, res.n_networks)):
+                net = res.network(int(L), i)
+                t = time.process_time()
+                fp = find_fixed_points(net, starts)
+                spent += time.process_time() - t
+                maps += int(fp.iterations.sum())
+                floor += bare_seconds_per_row(net, repeat=3) * fp.iterations.sum()
+    n = per_depth * len(res.depths)
+    scale = 100 / per_depth / workers
+    print(f"  float64 floor (sample of {n} networks, {maps / n:.0f} point-maps per network, bare layer products, "
+          f"1 core each): {floor / n * 1e3:.0f} ms per network; find_fixed_points {spent / n * 1e3:.0f} ms "
+          f"per network ({spent / floor:.2f}x the floor)")
+    print(f"  floor for 100 networks per depth on {workers} cores: {floor * scale:.0f} s   "
+          f"(target 120 s {'reachable' if floor * scale < 120 else 'below the float64 floor of this machine'})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", type=int, default=100, help="networks per depth (default: 100)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
     parser.add_argument("--skip-q", action="store_true", help="skip q_statistics")
     parser.add_argument("--skip-train", action="store_true", help="skip train-demo")
+    parser.add_argument("--floor-sample", type=int, default=3,
+                        help="networks per depth re-run for the float64 floor (default: 3; 0 skips it)")
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f}; numpy {np.__version__}")
@@ -66,6 +106,7 @@ def main():
         est = cpu * scale / args.workers
         print(f"  target < 120 s on 2 cores: wall {'ok' if wall * scale < 120 else 'MISSED'}, "
               f"CPU / workers {'ok' if est < 120 else 'MISSED'}")
+        floor_report(res, args.floor_sample, args.workers)
         print("  mode of Q by depth:    ", " ".join(f"{m:d}" for m in res.mode))
         print("  mean of Q by depth:    ", " ".join(f"{m:.1f}" for m in res.mean))
         print("  networks with cycles:  ", " ".join(f"{f:.2f}" for f in res.cycle_fraction))

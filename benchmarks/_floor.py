@@ -1,0 +1,44 @@
+"""The float64 floor of iterating a network: the bare layer products and nothing else.
+
+A map of Phi on M points costs at least the L matrix products
+(M, n_l) @ (n_l, n_{l+1}), the bias additions and the activation.  The
+functions here time exactly that, without input checks, convergence tests or
+bookkeeping, so that a benchmark can print how far an implementation is from
+what the hardware allows for the same number of maps.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from rmtfp.dynamics.network import in_place_kernels
+
+
+def bare_seconds_per_row(net, rows: int = 1681, repeat: int = 20) -> float:
+    """Best time of one bare map of ``net`` per point, over chunkings of ``rows`` points.
+
+    Tries one block of ``rows`` points and blocks of about 256 and 561 rows
+    (cache-sized); returns the best time divided by ``rows``.
+    """
+    phi = in_place_kernels(net.activation)[0]
+    layers = [(np.ascontiguousarray(w.T), b) for w, b in zip(net.weights, net.biases)]
+    x = np.random.default_rng(0).uniform(-1, 1, size=(rows, net.n_in))
+
+    def bare(block: int):
+        for s in range(0, rows, block):
+            h = x[s:s + block]
+            for wt, b in layers:
+                h = h @ wt
+                h += b
+                phi(h)
+
+    best = np.inf
+    for block in sorted({rows, 561, 256}):
+        bare(block)  # warm up
+        for _ in range(repeat):
+            t = time.perf_counter()
+            bare(block)
+            best = min(best, time.perf_counter() - t)
+    return best / rows
