@@ -363,3 +363,39 @@ def test_per_layer_q_moments_and_support():
     assert s2.atom == pytest.approx(1 - math.erf(1 / math.sqrt(6.0)), rel=1e-12)
     with pytest.raises(ValueError, match="one value per layer"):
         moments("erf", 2, 2, q=[0.5])
+
+
+# ------------------------------------------------------------------ slow sweeps
+# closed-form m_K at every depth; quadrature m_K (tanh, sigmoid: ~2 s a point at 30 digits) at small depths
+_SWEEP = ([(act, L, 12) for act in ("linear", "relu", "hardtanh", "erf") for L in (1, 2, 3, 5, 8)]
+          + [(act, L, 5) for act in ("tanh", "sigmoid") for L in (1, 2, 3)])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("act, L, n", _SWEEP)
+def test_float64_against_30_digits_everywhere(act, L, n):
+    sb2 = 0.0 if act in ("linear", "relu") else 0.1
+    ref0 = density([1.0], act, L, sigma_w2=1.3, sigma_b2=sb2)
+    lam = interior(ref0.lambda_max, n, lo=1e-2, hi=0.95)
+    a = density(lam, act, L, sigma_w2=1.3, sigma_b2=sb2)
+    b = density(lam, act, L, sigma_w2=1.3, sigma_b2=sb2, dps=30)
+    ref = np.array([float(v) for v in b.density])
+    assert a.converged and b.converged
+    # float64 accuracy: Newton converges to ~1e-15 on the real axis, m_K carries ~1e-13 (Lerch, quadrature);
+    # conditioning of the depth-L equation grows mildly with L in the bulk (0.01..0.95 lambda_max)
+    np.testing.assert_allclose(a.density, ref, rtol=1e-9, atol=1e-13 * ref.max())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sw2", [0.7, 1.0, 1.5, 2.5])
+@pytest.mark.parametrize("q", [0.2, 1.0, 3.0])
+@pytest.mark.parametrize("L", [1, 2, 4, 7])
+def test_newton_equals_polynomial_over_parameters(sw2, q, L):
+    ref0 = density([1.0], "hardtanh", L, sigma_w2=sw2, q=q)
+    lam = interior(ref0.lambda_max, 40)
+    a = density(lam, "hardtanh", L, sigma_w2=sw2, q=q)
+    b = density(lam, "hardtanh", L, sigma_w2=sw2, q=q, method="polynomial")
+    assert a.converged and b.converged
+    # two float64 routes to the same root: Newton on w - T(w) and the roots of the rational equation
+    # (numpy.roots, companion-matrix eigenvalues); same tolerance as test_newton_equals_polynomial
+    np.testing.assert_allclose(a.density, b.density, rtol=0, atol=1e-9 * max(1.0, np.max(b.density)))
