@@ -57,7 +57,7 @@ def register(subparsers) -> None:
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
                       help="small sizes, a few minutes at most (default)")
     mode.add_argument("--full", dest="mode", action="store_const", const="full",
-                      help="the papers' sizes (hours on two cores)")
+                      help="the papers' sizes (about an hour on two cores)")
     p.set_defaults(mode="quick")
     p.add_argument("--out", default="rmtfp-report", metavar="DIR",
                    help="report directory (default: rmtfp-report)")
