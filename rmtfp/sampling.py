@@ -1103,10 +1103,16 @@ def compare_spectrum(result: JacobianSpectrum, k: int = 4, sigma_w2: Optional[fl
     ------
     ValueError
         For weight laws without a variance (Cauchy: use
-        :func:`spectrum_concentration`) or with a non-zero mean.
+        :func:`spectrum_concentration`), with a non-zero mean, or a single
+        sample (the spread between samples cannot be estimated; with fewer
+        than about 5 the estimate, and so the verdict of
+        :meth:`SpectrumComparison.agrees`, is rough).
     """
     if not isinstance(result, JacobianSpectrum):
         raise TypeError(f"result must be a JacobianSpectrum, got {type(result).__name__}")
+    if result.n_samples < 2:
+        raise ValueError(f"comparison needs n_samples >= 2 (the sample-to-sample spread is part of the finite-width "
+                         f"error scale), got n_samples={result.n_samples}")
     k = _check_int("k", k, 1)
     law = result.weights
     if sigma_w2 is None:

@@ -143,6 +143,16 @@ def test_compare_refuses_laws_without_theory():
         compare_spectrum(np.ones((2, 2)))
 
 
+def test_compare_needs_two_samples(capsys):
+    """One sample has no sample-to-sample spread: no verdict rather than a confident one."""
+    r = sample_jacobian_spectrum("relu", 2, 50, 1, sigma_w2=2.0, rng=0)
+    with pytest.raises(ValueError, match="n_samples >= 2"):
+        compare_spectrum(r)
+    assert main(["sample", "--activation", "relu", "--depth", "2", "--width", "50", "--samples", "1",
+                 "--compare"]) == 2
+    assert "--samples >= 2" in capsys.readouterr().err
+
+
 def test_scipy_law_comparison_uses_its_variance():
     # t(5) entries have variance 5/3: the theory at sigma_w^2 = 5/3 agrees
     r = sample_jacobian_spectrum("relu", 2, 100, 30, weights=stats.t(df=5), sigma_w2=1.2, rng=3)

@@ -109,6 +109,9 @@ def run(args) -> int:
     if args.compare and args.weights == "cauchy":
         raise ValueError("--compare needs weights with a finite variance: Cauchy weights have no "
                          "infinite-width law (the concentration statistics are printed without --compare)")
+    if args.compare and args.samples < 2:
+        raise ValueError(f"--compare needs --samples >= 2 (the spread between samples is part of the finite-width "
+                         f"error scale), got {args.samples}")
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
     result = sample_jacobian_spectrum(
         args.activation, args.depth, args.width, args.samples, weights=args.weights, sigma_w2=args.sigma_w2,
@@ -155,6 +158,9 @@ def run(args) -> int:
                   f"{c.moments_rel_scale[j]:9.2e} {c.moments_ratio[j]:7.2f}")
         verdict = "agrees with the theory" if c.agrees() else "DISAGREES with the theory"
         print(f"  {verdict} (every ratio <= 3 means agreement within the finite-width error)")
+        if result.n_samples < 5:
+            print(f"  note: {result.n_samples} samples give a rough estimate of the sample-to-sample error; "
+                  "use --samples 5 or more for a verdict")
         if math.isfinite(c.cdf.unresolved_mass) and c.cdf.unresolved_mass > 1e-3:
             print(f"  note: {c.cdf.unresolved_mass:.2g} of the theory's mass lies below lambda = "
                   f"{c.cdf.lam[0]:.2g} (extrapolated as a power law)")
