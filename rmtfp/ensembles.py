@@ -336,7 +336,8 @@ class QStatistics:
     mode : ndarray of int, shape (D,)
         The most frequent Q (the smallest one on ties).
     mode_interval : ndarray of int, shape (D, 2)
-        Bootstrap percentile interval of the mode at ``confidence``.
+        Bootstrap percentile interval of the mode at ``confidence``; (mode, mode)
+        when ``n_bootstrap`` is 0 (no resamples, no interval).
     mean, mean_stderr : ndarray, shape (D,)
         Mean of Q and its standard error s / sqrt(n).
     cycle_fraction : ndarray, shape (D,)

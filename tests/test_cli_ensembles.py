@@ -58,6 +58,12 @@ def test_qstats_text_and_plot(capsys, tmp_path):
     assert path.stat().st_size > 1000
 
 
+def test_qstats_without_bootstrap_prints_no_interval(capsys):
+    assert main(QUICK_Q + ["--bootstrap", "0"]) == 0
+    text = capsys.readouterr().out
+    assert "n/a" in text and "--bootstrap 0 draws no resamples" in text
+
+
 def test_qstats_bad_input(capsys):
     assert main(["qstats", "--depths", "1", "--networks", "0", "--quiet"]) == 2
     assert "n_networks" in capsys.readouterr().err

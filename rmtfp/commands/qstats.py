@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
+
 from . import dump_json, parse_bounds, parse_scale
 
 __all__ = ["register", "run", "parse_depths"]
@@ -113,10 +115,14 @@ def run(args) -> int:
     for d, L in enumerate(result.depths):
         lo, hi = result.mode_interval[d]
         dist = ", ".join(f"{q}: {100 * f:.0f}%" for q, f in result.distribution_at(int(L)).items())
-        print(f"{L:>3}  {result.mode[d]:>4}  {f'[{lo}, {hi}]':>13}  "
-              f"{result.mean[d]:>6.2f} ± {result.mean_stderr[d]:<4.2f}  {100 * result.cycle_fraction[d]:>5.0f}%  "
+        interval = f"[{lo}, {hi}]" if args.bootstrap > 0 else "n/a"
+        stderr = f"{result.mean_stderr[d]:<4.2f}" if np.isfinite(result.mean_stderr[d]) else "n/a "
+        print(f"{L:>3}  {result.mode[d]:>4}  {interval:>13}  "
+              f"{result.mean[d]:>6.2f} ± {stderr}  {100 * result.cycle_fraction[d]:>5.0f}%  "
               f"{100 * result.unresolved_fraction[d]:>5.0f}%  {dist}")
     print("cycles / unres.: fraction of networks with starts ending on a cycle / unresolved after max_iter maps")
+    if args.bootstrap == 0:
+        print("mode interval n/a: --bootstrap 0 draws no resamples")
     print(f"{elapsed:.1f} s")
     if args.plot:
         print(f"figure written to {args.plot}")
