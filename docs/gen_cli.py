@@ -29,8 +29,10 @@ function of the Python API (see the [API reference](api/index.md)); the command 
 `--json` output and figures.
 
 *Exit status*: 0 on success; 1 when no command is given; 2 for bad input (one line on stderr naming the option,
-the value and what is allowed); 3 when a solver did not converge (for `rmtfp esd`: some points did not
-converge).
+the value and what is allowed; an option whose value cannot be parsed at all, such as `--lam abc`, is reported
+by the argument parser: the usage line, then that one line) and for files that cannot be read or written
+(output folders are checked before any work); 3 when a solver did not converge (for `rmtfp esd`: some points
+did not converge). Output piped into a reader that stops early (`| head`) ends quietly with status 0.
 """
 
 

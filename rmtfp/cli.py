@@ -2,14 +2,16 @@
 
 Each subcommand lives in :mod:`rmtfp.commands` as a module with
 ``register(subparsers)``, which adds its parser and sets ``func``.  Errors of
-input (``ValueError``/``TypeError``) and of convergence become one-line
-messages on stderr and exit status 2 and 3.
+input (``ValueError``/``TypeError``), of files that cannot be read or
+written (``OSError``) and of convergence become one-line messages on stderr
+and exit status 2 and 3; output files are checked before any work is done.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -19,6 +21,8 @@ from .errors import ConvergenceError
 __all__ = ["main", "build_parser"]
 
 SUBCOMMANDS = ("esd", "sample", "basins", "qstats", "beta_scan", "train_demo", "validate")
+#: options naming a file the command writes: checked before any work is done
+OUTPUT_FILES = ("plot", "save", "save_weights")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,9 +50,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 1
     try:
+        for name in OUTPUT_FILES:
+            _check_output_file(name, getattr(args, name, None))
         return int(args.func(args) or 0)
     except (ValueError, TypeError) as exc:
         print(f"rmtfp {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # the reader (head, less) closed the pipe: stop quietly, and keep the exit-time flush from failing again
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+            pass
+        return 0
+    except OSError as exc:
+        where = f" {exc.filename!r}" if exc.filename else ""
+        print(f"rmtfp {args.command}: error: cannot access{where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except ConvergenceError as exc:
         print(f"rmtfp {args.command}: did not converge: {exc}", file=sys.stderr)
@@ -56,6 +73,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _check_output_file(name: str, path) -> None:
+    """An output file's folder must exist and the path must not be a folder."""
+    if not isinstance(path, str):
+        return
+    option = "--" + name.replace("_", "-")
+    if os.path.isdir(path):
+        raise ValueError(f"{option} must name a file, got the directory {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option}: the directory {folder!r} does not exist (got {path!r})")
 
 
 if __name__ == "__main__":  # pragma: no cover

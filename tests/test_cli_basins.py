@@ -54,7 +54,29 @@ def test_weights_file_round_trip(tmp_path, capsys):
     again = run_json(capsys, ["basins", "--weights-file", str(path), "--step", "0.1"])
     for key in ("Q", "fixed_points", "cycles", "fractions", "g", "lipschitz_bound"):
         assert again[key] == first[key]
-    assert again["network"] == {"weights_file": str(path)}
+    assert again["network"] == {"weights_file": str(path), "widths": [2, 100, 100, 2], "activation": "hardtanh",
+                                "last_activation": True}
+
+
+def test_weights_file_activation_and_last_layer_override_the_file(tmp_path, capsys):
+    path = tmp_path / "net.npz"
+    net = Network.random([2, 30, 2], "hardtanh", "normal", rng=1)
+    net.save(path)
+    out = run_json(capsys, ["basins", "--weights-file", str(path), "--activation", "tanh", "--no-last-activation",
+                            "--step", "0.2"])
+    assert out["network"]["activation"] == "tanh" and out["network"]["last_activation"] is False
+    same = Network(net.weights, net.biases, "tanh", last_activation=False)
+    res = find_fixed_points(same, grid(step=0.2))
+    assert out["Q"] == res.Q and out["fractions"] == res.fractions
+
+
+def test_weights_file_without_activation_names_the_option(tmp_path, capsys):
+    path = tmp_path / "bare.npz"
+    np.savez(path, W0=[[0.5]], b0=[0.1])
+    assert main(["basins", "--weights-file", str(path)]) == 2
+    assert "--activation" in capsys.readouterr().err
+    out = run_json(capsys, ["basins", "--weights-file", str(path), "--activation", "tanh"])
+    assert out["Q"] == 1
 
 
 def test_user_network_file(tmp_path, capsys):
@@ -87,7 +109,11 @@ def test_random_starts_option(capsys):
         (["basins", "--widths", "2,10,2", "--step", "-0.05"], "step must be"),
         (["basins", "--widths", "2,10,2", "--activation", "nope"], "unknown activation"),
         (["basins", "--widths", "2,10,2", "--tol", "0"], "tol must be"),
-        (["basins", "--widths", "2,10,2", "--weights-file", "x.npz"], "not both"),
+        (["basins", "--widths", "2,10,2", "--weights-file", "x.npz"], "cannot be combined with --weights-file"),
+        (["basins", "--weights", "cauchy", "--weights-file", "x.npz"], "(--weights) cannot be combined"),
+        (["basins", "--no-bias", "--scale", "0.5", "--weights-file", "x.npz"], "(--scale, --no-bias)"),
+        (["basins", "--widths", "2,10,2", "--plot", "/nonexistent/b.png"], "directory '/nonexistent' does not exist"),
+        (["basins", "--widths", "2,10,2", "--save-weights", "/nonexistent/w.npz"], "--save-weights: the directory"),
         (["basins", "--weights-file", "/nonexistent/net.npz"], "does not exist"),
     ],
 )

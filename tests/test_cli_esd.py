@@ -1,6 +1,8 @@
 """``rmtfp esd``: output formats, errors as one-line messages with non-zero exit."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -53,6 +55,8 @@ def test_table_and_plot(capsys, tmp_path):
     (["--sigma-w2", "-1", "--lam", "1"], "sigma_w2 must be"),
     (["--q", "0", "--activation", "erf", "--lam", "1"], "q must be"),
     (["--dps", "2", "--lam", "1"], "dps must be"),
+    (["--lam", "1", "--plot", "/nonexistent/rho.png"], "--plot: the directory '/nonexistent' does not exist"),
+    (["--lam", "1", "--plot", "."], "--plot must name a file, got the directory"),
 ])
 def test_errors_are_one_line(capsys, argv, message):
     assert main(["esd", *argv]) == 2
@@ -73,3 +77,12 @@ def test_non_convergence_is_reported(capsys):
     captured = capsys.readouterr()
     assert "max_iter" in captured.out
     assert "did not converge" in captured.err
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    """``rmtfp esd ... | head -1``: the reader closes the pipe early; no traceback, exit 0."""
+    cmd = f"{sys.executable} -m rmtfp.cli esd --lam 0.1:5:20000 --csv | head -1"
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert out.stdout == "lam,density,status\n"
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr
+    assert out.returncode == 0

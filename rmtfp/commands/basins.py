@@ -36,15 +36,17 @@ def register(subparsers) -> None:
     )
     net = p.add_argument_group("network")
     net.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L (n_0 = n_L), e.g. 2,100,100,2")
-    net.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
-    net.add_argument("--weights", default="normal", choices=("normal", "cauchy"),
+    net.add_argument("--activation", default=None,
+                     help="registered activation (default: hardtanh; with --weights-file, overrides the file's)")
+    net.add_argument("--weights", default=None, choices=("normal", "cauchy"),
                      help="law of weights and biases (default: normal)")
-    net.add_argument("--scale", type=parse_scale, default="fan_in",
+    net.add_argument("--scale", type=parse_scale, default=None,
                      help="'fan_in' (variance 1/n_l for normal, scale 1/n_l for Cauchy; default) or a number")
     net.add_argument("--seed", type=int, default=None,
                      help="random seed (default: fresh entropy, reported in the output)")
     net.add_argument("--no-bias", action="store_true", help="zero biases")
-    net.add_argument("--no-last-activation", action="store_true", help="affine last layer")
+    net.add_argument("--no-last-activation", action="store_true",
+                     help="affine last layer (with --weights-file, overrides the file's)")
     net.add_argument("--weights-file", help="read the network from an .npz file (keys W0.., b0.., activation)")
     net.add_argument("--save-weights", help="write the network to this .npz file")
     st = p.add_argument_group("starts and iteration")
@@ -69,20 +71,32 @@ def _network(args):
     from ..dynamics import Network
 
     if args.weights_file:
-        if args.widths is not None:
-            raise ValueError("give either --widths (random network) or --weights-file, not both")
-        net = Network.load(args.weights_file)
-        return net, {"weights_file": args.weights_file}
+        drawn = [opt for opt, given in (("--widths", args.widths is not None), ("--weights", args.weights is not None),
+                                         ("--scale", args.scale is not None), ("--no-bias", args.no_bias))
+                 if given]
+        if drawn:
+            raise ValueError(f"options of a random network ({', '.join(drawn)}) cannot be combined with "
+                             "--weights-file (--activation and --no-last-activation can)")
+        net = Network.load(args.weights_file, activation=args.activation)
+        if args.no_last_activation:
+            net = Network(net.weights, net.biases, net.activation, last_activation=False)
+        info = {"weights_file": args.weights_file, "widths": list(net.widths),
+                "activation": net.activation.name, "last_activation": net.last_activation}
+        if args.seed is not None:  # seeds --random-starts
+            info["seed"] = args.seed
+        return net, info
     if args.widths is None:
         raise ValueError("--widths is required unless --weights-file is given")
     if args.widths[0] != args.widths[-1]:
         raise ValueError(f"--widths must start and end with the same n (fixed points of R^n -> R^n), "
                          f"got {','.join(map(str, args.widths))}")
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
-    net = Network.random(args.widths, args.activation, weights=args.weights, scale=args.scale, rng=seed,
+    law = args.weights or "normal"
+    scale = args.scale if args.scale is not None else "fan_in"
+    net = Network.random(args.widths, args.activation or "hardtanh", weights=law, scale=scale, rng=seed,
                          bias=not args.no_bias, last_activation=not args.no_last_activation)
-    info = {"widths": list(net.widths), "activation": net.activation.name, "weights": args.weights,
-            "scale": args.scale, "seed": seed, "bias": not args.no_bias,
+    info = {"widths": list(net.widths), "activation": net.activation.name, "weights": law,
+            "scale": scale, "seed": seed, "bias": not args.no_bias,
             "last_activation": not args.no_last_activation}
     return net, info
 
