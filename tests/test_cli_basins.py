@@ -114,6 +114,8 @@ def test_random_starts_option(capsys):
         (["basins", "--no-bias", "--scale", "0.5", "--weights-file", "x.npz"], "(--scale, --no-bias)"),
         (["basins", "--widths", "2,10,2", "--plot", "/nonexistent/b.png"], "directory '/nonexistent' does not exist"),
         (["basins", "--widths", "2,10,2", "--save-weights", "/nonexistent/w.npz"], "--save-weights: the directory"),
+        (["basins", "--widths", "2,10,2", "--step", "5"], "--step 5 leaves 1 grid point"),
+        (["basins", "--widths", "2,10,2", "--random-starts", "0"], "--random-starts must be a positive integer"),
         (["basins", "--weights-file", "/nonexistent/net.npz"], "does not exist"),
     ],
 )

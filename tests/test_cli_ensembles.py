@@ -92,6 +92,12 @@ def test_beta_scan_text_plot_and_vs_depth(capsys, tmp_path):
     assert out["vs_depth"][1]["g0"] < out["vs_depth"][0]["g0"]
 
 
+def test_beta_scan_grid_without_pairs_is_an_input_error(capsys):
+    assert main(["beta-scan", "--betas", "0.3,0.5", "--width", "20", "--depth", "2", "--networks", "2",
+                 "--step", "3"]) == 2
+    assert "--step 3 leaves 1 grid point" in capsys.readouterr().err
+
+
 def test_beta_scan_out_of_range_is_an_input_error(capsys):
     assert main(["beta-scan", "--betas", "0.9,1.0", "--width", "8", "--networks", "3", "--step", "0.5",
                  "--workers", "1", "--quiet"]) == 2
@@ -115,7 +121,8 @@ def test_train_demo(capsys, tmp_path):
     assert net.widths == (2, 24, 24, 2)
     assert main(["train-demo", "--epochs", "2", "--widths", "2,8,2", "--per-class", "3", "--heldout", "0",
                  "--fakes", "0", "--quiet"]) == 0
-    assert "held-out photos identified" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "held-out photos identified: n/a" in text and "fakes rejected: n/a" in text and "nan" not in text
 
 
 def test_train_demo_bad_input(capsys):

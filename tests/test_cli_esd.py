@@ -64,9 +64,10 @@ def test_errors_are_one_line(capsys, argv, message):
     assert message in err and len(err.splitlines()) == 1
 
 
-def test_bad_lam_syntax_is_a_usage_error(capsys):
+@pytest.mark.parametrize("lam", ["1:2", "1,,2", "1,2,", ""])
+def test_bad_lam_syntax_is_a_usage_error(capsys, lam):
     with pytest.raises(SystemExit) as exc:
-        main(["esd", "--lam", "1:2"])
+        main(["esd", "--lam", lam])
     assert exc.value.code == 2
     assert "START:STOP:NUM" in capsys.readouterr().err
 

@@ -257,5 +257,8 @@ def test_load_handwritten_file_and_errors(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         Network.load(tmp_path / "missing.npz")
     (tmp_path / "junk.npz").write_text("not a zip")
-    with pytest.raises(ValueError, match="not a readable"):
+    with pytest.raises(ValueError, match=r"not a readable .npz file: not in the .npz format"):
         Network.load(tmp_path / "junk.npz")
+    np.save(tmp_path / "one.npy", np.eye(2))
+    with pytest.raises(ValueError, match="single array"):
+        Network.load(tmp_path / "one.npy")

@@ -32,14 +32,19 @@ def parse_range(text: str, name: str = "--lam") -> np.ndarray:
                     raise ValueError
                 return np.geomspace(start, stop, num)
             return np.linspace(start, stop, num)
-        values = [float(v) for v in text.split(",") if v.strip()]
-        if not values:
-            raise ValueError
+        values = [float(v) for v in text.split(",")]  # an empty item ("1,,2") is a float("") ValueError
         return np.array(values)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{name} must be START:STOP:NUM, log:START:STOP:NUM or a comma list of numbers, got {text!r}"
         ) from None
+
+
+def check_pair_grid(points: np.ndarray, step: float) -> None:
+    """The contraction constant compares pairs of points: the grid needs two."""
+    if points.shape[0] < 2:
+        raise ValueError(f"--step {step:g} leaves {points.shape[0]} grid point in the box; the contraction "
+                         "constant compares pairs of points: use a smaller --step")
 
 
 def parse_bounds(text: str) -> tuple[float, float]:

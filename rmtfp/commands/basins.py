@@ -10,14 +10,14 @@ import argparse
 
 import numpy as np
 
-from . import dump_json, parse_bounds, parse_scale
+from . import check_pair_grid, dump_json, parse_bounds, parse_scale
 
 __all__ = ["register", "run"]
 
 
 def _widths(text: str) -> list:
     try:
-        values = [int(v) for v in text.split(",") if v.strip()]
+        values = [int(v) for v in text.split(",")]  # an empty item is an int("") ValueError
     except ValueError:
         raise argparse.ArgumentTypeError(f"--widths must be a comma list of positive integers, got {text!r}") from None
     if len(values) < 2 or any(v < 1 for v in values):
@@ -109,9 +109,13 @@ def run(args) -> int:
         raise ValueError(f"the network maps R^{net.n_in} -> R^{net.n_out}; fixed points need n_in = n_out")
     n = net.n_in
     if args.random_starts is not None:
+        if args.random_starts < 1:
+            raise ValueError(f"--random-starts must be a positive integer, got {args.random_starts}")
         starts = random_starts(args.random_starts, n, bounds=args.bounds, rng=info.get("seed"))
     else:
         starts = grid(bounds=args.bounds, step=args.step, dim=n)
+        if args.g_method != "none":
+            check_pair_grid(starts, args.step)
     result = find_fixed_points(net, starts, tol=args.tol, max_iter=args.max_iter, merge_tol=args.merge_tol,
                                max_period=args.max_period, refine=not args.no_refine)
     g = None if args.g_method == "none" else contraction_constant(net, starts, method=args.g_method)

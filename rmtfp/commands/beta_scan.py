@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import dump_json, parse_range
+from . import check_pair_grid, dump_json, parse_range
 from .qstats import parse_depths
 
 __all__ = ["register", "run"]
@@ -76,6 +76,7 @@ def run(args) -> int:
     from ..ensembles import contraction_scan, contraction_vs_depth, critical_beta
 
     points = grid(step=args.step)
+    check_pair_grid(points, args.step)
     common = dict(width=args.width, activation=args.activation, weights=args.weights, n_networks=args.networks,
                   rng=args.seed, workers=args.workers, points=points, method=args.method,
                   beta_reference=args.beta_reference, progress=False if args.quiet else None)

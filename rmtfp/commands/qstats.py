@@ -31,7 +31,7 @@ def parse_depths(text: str) -> list:
                 raise ValueError
             values = list(range(start, stop + 1, step))
         else:
-            values = [int(v) for v in text.split(",") if v.strip()]
+            values = [int(v) for v in text.split(",")]  # an empty item is an int("") ValueError
         if not values or min(values) < 1 or len(set(values)) != len(values):
             raise ValueError
         return values

@@ -118,9 +118,15 @@ def run(args) -> int:
               f"{report.distances[k]:.2e}, training photos in its basin {100 * report.train_in_basin[k]:.0f}%")
     if report.spurious.size:
         print(f"  spurious fixed points (no employee): {report.spurious.tolist()}")
-    print(f"held-out photos identified: {100 * report.heldout_accuracy:.1f}%")
-    print(f"fakes rejected: {100 * report.fakes_rejected:.1f}% "
-          f"({', '.join(f'{k} {100 * v:.0f}%' for k, v in report.fake_outcomes.items())})")
+    if np.isfinite(report.heldout_accuracy):
+        print(f"held-out photos identified: {100 * report.heldout_accuracy:.1f}%")
+    else:
+        print("held-out photos identified: n/a (no held-out photos)")
+    if np.isfinite(report.fakes_rejected):
+        print(f"fakes rejected: {100 * report.fakes_rejected:.1f}% "
+              f"({', '.join(f'{k} {100 * v:.0f}%' for k, v in report.fake_outcomes.items())})")
+    else:
+        print("fakes rejected: n/a (no fake photos)")
     for name, fits in tails.items():
         a, b = fits["initial"], fits["trained"]
         print(f"tail of eig(W^T W), {name}: alpha {a.alpha:.2f} ± {a.alpha_stderr:.2f} (initial) -> "

@@ -434,7 +434,12 @@ class Network:
         except FileNotFoundError:
             raise ValueError(f"weights file {str(path)!r} does not exist") from None
         except (OSError, ValueError) as exc:
-            raise ValueError(f"weights file {str(path)!r} is not a readable .npz file: {exc}") from None
+            # numpy reads a file that is neither .npy nor .npz as a pickle, which allow_pickle=False refuses
+            why = "not in the .npz format (numpy.savez)" if "pickle" in str(exc) else str(exc)
+            raise ValueError(f"weights file {str(path)!r} is not a readable .npz file: {why}") from None
+        if not hasattr(data, "files"):
+            raise ValueError(f"weights file {str(path)!r} holds a single array (.npy), not an .npz archive of "
+                             "W0.., b0.. (numpy.savez)")
         with data:
             keys = set(data.files)
             depth = 0
