@@ -163,6 +163,13 @@ def test_density_vanishes_above_lambda_max():
     assert res.density[1] < 1e-14 and res.density[2] < 1e-14
 
 
+@pytest.mark.parametrize("method", ["newton", "polynomial"])
+def test_density_outside_the_support_is_a_positive_zero(method):
+    """Printed tables show 0.0, not -0.0, where w is exactly real."""
+    res = density([20.0, 50.0], "relu", 2, sigma_w2=2.0, method=method)
+    assert np.all(res.density == 0) and not np.any(np.signbit(res.density))
+
+
 # ------------------------------------------------------- normalisation and moments
 def _integrate(act, L, sw2, sb2, powers):
     """int lambda^p rho d lambda for p in powers: log grid below lambda_max/2, and

@@ -240,7 +240,7 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
             raise ValueError("method='polynomial' is float64 only; use dps=None or method='newton'")
         c, v = tp
         w, status = polynomial_roots(lam, depth, (sigma_w2 * v) ** depth, c, **options)
-        dens = -w.imag / (np.pi * lam)
+        dens = -w.imag / (np.pi * lam) + 0.0
         return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
 
     if dps is None:
@@ -287,7 +287,8 @@ def _solve(eq: Equation, lam, method, options, sup, params, start=None) -> Densi
         # Im w <= 0 up to rounding (larger violations carry Status.WRONG_BRANCH)
         im = np.minimum(bk.imag(w), 0) if eq.dps is None else np.array(
             [min(v, 0) for v in bk.imag(w)], dtype=object)
-        dens = -im / (np.pi * lam_b) if eq.dps is None else -im / (mpmath.pi * lam_b)
+        # + 0.0 turns the -0.0 of an exactly real w (outside the support) into 0.0
+        dens = -im / (np.pi * lam_b) + 0.0 if eq.dps is None else -im / (mpmath.pi * lam_b)
     return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
 
 
