@@ -40,6 +40,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from . import activations as _activations
+from ._rng import generator
 from .dynamics import Network, find_fixed_points, grid
 from .dynamics.network import in_place_kernels
 
@@ -72,15 +73,6 @@ def _positive(name: str, value, allow_zero: bool = False) -> float:
         allowed = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {allowed}, got {value!r}")
     return float(value)
-
-
-def _generator(rng) -> np.random.Generator:
-    if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
-        return np.random.default_rng(rng)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise ValueError(f"rng must be None, a non-negative integer seed, a SeedSequence or a numpy Generator, "
-                     f"got {rng!r}")
 
 
 # ----------------------------------------------------------------- data
@@ -215,7 +207,7 @@ def employee_dataset(K: int = 5, radius: float = 0.2, n_per_class: int = 40, rng
     if not isinstance(include_centres, (bool, np.bool_)):
         raise ValueError(f"include_centres must be True or False, got {include_centres!r}")
     seed = rng if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) else None
-    gen = _generator(rng)
+    gen = generator(rng)
     sep = 2 * radius + min_gap
 
     if centres is None:
@@ -441,7 +433,7 @@ def gradient_check(net: Network, data, n_checks: int = 50, eps: float = 1e-6, rt
     n_checks = _int_at_least("n_checks", n_checks, 1)
     eps = _positive("eps", eps)
     rtol = _positive("rtol", rtol)
-    gen = _generator(rng)
+    gen = generator(rng)
     x, t = _xy(data, net.n_in)
     funcs = _activation_funcs(net.activation)
     ws = [w.copy() for w in net.weights]
@@ -585,7 +577,7 @@ def train_autoencoder(widths: Sequence[int] = (2, 100, 100, 2), activation="hard
     TrainingResult
         ``network, loss_history = result`` also works.
     """
-    gen = _generator(rng)
+    gen = generator(rng)
     seed = rng if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) else None
     epochs = _int_at_least("epochs", epochs, 1)
     lr = _positive("lr", lr)
@@ -963,7 +955,7 @@ def power_law_fit(samples, xmin: Optional[float] = None, min_tail: int = 10, n_b
     alpha, x0, ks, m = best
     interval = None
     if n_bootstrap:
-        gen = _generator(rng)
+        gen = generator(rng)
         boots = []
         for _ in range(n_bootstrap):
             xb = np.sort(gen.choice(x, size=x.size, replace=True))

@@ -262,3 +262,19 @@ def test_load_handwritten_file_and_errors(tmp_path):
     np.save(tmp_path / "one.npy", np.eye(2))
     with pytest.raises(ValueError, match="single array"):
         Network.load(tmp_path / "one.npy")
+
+
+@pytest.mark.parametrize("rng", ["x", -1, 1.5, True, np.random.RandomState(0)])
+def test_random_rejects_what_is_not_a_seed(rng):
+    with pytest.raises(ValueError, match="rng must be None, a non-negative integer seed"):
+        Network.random([2, 5, 2], "tanh", rng=rng)
+
+
+def test_random_seeds_are_read_like_default_rng():
+    a = Network.random([2, 5, 2], "tanh", rng=7)
+    b = Network.random([2, 5, 2], "tanh", rng=np.random.default_rng(7))
+    c = Network.random([2, 5, 2], "tanh", rng=np.random.SeedSequence(7))
+    for x, y in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_array_equal(x, y)
+    for x, y in zip(a.weights + a.biases, c.weights + c.biases):
+        np.testing.assert_array_equal(x, y)

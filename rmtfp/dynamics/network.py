@@ -21,6 +21,7 @@ import numpy as np
 from scipy import special
 
 from .. import activations as _activations
+from .._rng import generator
 from ..activations import Activation
 from ..activations.builtins import BUILTINS
 from ..activations.core import _check_positive
@@ -378,7 +379,7 @@ class Network:
             scale_of = lambda n: s  # noqa: E731
         else:
             raise ValueError(f"scale must be 'fan_in', a positive number or a callable, got {scale!r}")
-        gen = np.random.default_rng(rng)
+        gen = generator(rng)
 
         def draw(shape):
             if law == "normal":

@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from .._rng import generator
+
 __all__ = ["grid", "random_starts"]
 
 #: refuse grids larger than this many points (memory guard, ~ 1.6 GB at n = 2)
@@ -93,5 +95,5 @@ def random_starts(n: int, dim: int, bounds=(-1, 1), rng=None) -> np.ndarray:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     dim = _check_dim(dim)
     box = _box(bounds, dim)
-    gen = np.random.default_rng(rng)
+    gen = generator(rng)
     return box[:, 0] + (box[:, 1] - box[:, 0]) * gen.random((int(n), dim))
