@@ -969,8 +969,15 @@ class SpectrumComparison:
     Attributes
     ----------
     ks : float
-        Kolmogorov-Smirnov distance sup |F_N(lambda) - F(lambda)| between the
-        pooled empirical CDF (all samples) and the theory's CDF, atom included.
+        Kolmogorov-Smirnov distance sup |F_N(lambda) - F(lambda)| over
+        lambda >= ``ks_floor`` between the pooled empirical CDF (all samples)
+        and the theory's CDF, atom included (the mass below the floor is
+        compared at the floor).
+    ks_floor : float
+        The smallest lambda the comparison resolves: the larger of the
+        sampler's resolution (computed eigenvalues below (N eps)^2 lambda_top
+        for the SVD, N eps lambda_top for eigh, are rounding) and the bottom
+        of the theory's CDF grid (below it the CDF is extrapolated).
     ks_scale : float
         (1 + log N / sqrt(n_samples)) / N (the bulk: one eigenvalue carries
         mass 1/N, the ESD of one matrix fluctuates by ~log N / N) + |atom
@@ -996,6 +1003,7 @@ class SpectrumComparison:
 
     ks: float
     ks_scale: float
+    ks_floor: float
     atom: float
     atom_sampled: float
     atom_expected: float
@@ -1024,7 +1032,8 @@ class SpectrumComparison:
         return bool(self.ks_ratio <= factor and np.all(self.moments_ratio <= factor))
 
     def to_dict(self, cdf: bool = False) -> dict:
-        out = {"ks": self.ks, "ks_scale": self.ks_scale, "ks_ratio": self.ks_ratio, "atom": self.atom,
+        out = {"ks": self.ks, "ks_scale": self.ks_scale, "ks_ratio": self.ks_ratio, "ks_floor": self.ks_floor,
+               "atom": self.atom,
                "atom_sampled": self.atom_sampled, "atom_expected": self.atom_expected,
                "atom_stderr": self.atom_stderr, "moments": self.moments.tolist(),
                "moments_sampled": self.moments_sampled.tolist(), "moments_stderr": self.moments_stderr.tolist(),
@@ -1038,13 +1047,27 @@ class SpectrumComparison:
         return out
 
 
-def ks_distance(sorted_x: np.ndarray, cdf: Callable) -> float:
-    """sup |F_n - F| for sorted data and a CDF with ``cdf(x, left=True)`` = F(x-)."""
+def ks_distance(sorted_x: np.ndarray, cdf: Callable, floor: float = -math.inf) -> float:
+    """sup over x >= floor of |F_n(x) - F(x)|, for sorted data and a CDF with ``cdf(x, left=True)`` = F(x-)."""
     n = sorted_x.size
     i = np.arange(1, n + 1)
-    d_plus = np.max(i / n - cdf(sorted_x))
-    d_minus = np.max(cdf(sorted_x, left=True) - (i - 1) / n)
-    return float(max(d_plus, d_minus, 0.0))
+    keep = sorted_x >= floor
+    d = 0.0
+    if keep.any():
+        x, i = sorted_x[keep], i[keep]
+        d = max(float(np.max(i / n - cdf(x))), float(np.max(cdf(x, left=True) - (i - 1) / n)))
+    if math.isfinite(floor):  # at the floor itself: the mass below it, compared as a whole
+        below = int(np.searchsorted(sorted_x, floor, side="right"))
+        d = max(d, abs(below / n - float(np.asarray(cdf(np.array([floor])))[0])))
+    return float(max(d, 0.0))
+
+
+def _resolution(result: "JacobianSpectrum") -> float:
+    """Eigenvalues of J J^T below this are rounding: the SVD resolves singular values to ~N eps sigma_max."""
+    eps = float(np.finfo(np.dtype(result.dtype)).eps)
+    top = float(np.max(result.eigenvalues)) if result.eigenvalues.size else 0.0
+    n_eps = result.width * eps
+    return n_eps**2 * top if result.method == "svd" else n_eps * top
 
 
 def _pooled_cdf_stderr(eigenvalues: np.ndarray, pooled: np.ndarray) -> float:
@@ -1146,7 +1169,8 @@ def compare_spectrum(result: JacobianSpectrum, k: int = 4, sigma_w2: Optional[fl
     lam_min = min(1e-10 * lmax, max(lo_sample, 1e-30 * lmax))
     cdf = spectral_cdf(act, L, sigma_w2=sigma_w2, q=q_theory, sigma_b2=result.sigma_b2, lam_min=lam_min,
                        per_decade=per_decade)
-    ks = ks_distance(pooled, cdf)
+    ks_floor = max(_resolution(result), float(cdf.lam[0]))
+    ks = ks_distance(pooled, cdf, ks_floor)
 
     ns = result.n_samples
     zero_frac = result.n_zeros / N
@@ -1164,7 +1188,7 @@ def compare_spectrum(result: JacobianSpectrum, k: int = 4, sigma_w2: Optional[fl
     rel_scale = (1 + j * (j - 1) * L / 2) / N + se / np.abs(m_th)
     theory_params = dict(cdf.params, lambda_max=lmax, atom=cdf.atom)
     return SpectrumComparison(
-        ks=ks, ks_scale=ks_scale, atom=cdf.atom, atom_sampled=result.zero_fraction, atom_expected=atom_expected,
+        ks=ks, ks_scale=ks_scale, ks_floor=ks_floor, atom=cdf.atom, atom_sampled=result.zero_fraction, atom_expected=atom_expected,
         atom_stderr=atom_se, moments=m_th, moments_sampled=m_s, moments_stderr=se, moments_rel_err=rel_err,
         moments_rel_scale=rel_scale, lambda_max=lmax, lambda_max_sampled=float(np.median(result.eigenvalues[:, -1])),
         cdf=cdf, sample_params=result.params, theory_params=theory_params)

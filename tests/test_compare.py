@@ -131,6 +131,29 @@ def test_ks_distance():
     assert ks_distance((np.arange(n) + 0.5) / n, uniform) == pytest.approx(0.5 / n)
 
 
+def test_ks_distance_above_a_floor_compares_the_mass_below_it_as_a_whole():
+    def uniform(x, left=False):
+        return np.clip(x, 0, 1)
+
+    n = 50
+    x = (np.arange(n) + 0.5) / n
+    # the 5 smallest points all at 1e-9: wrong below 0.1, right as a mass at 0.1
+    junk = np.sort(np.concatenate([np.full(5, 1e-9), x[5:]]))
+    assert ks_distance(junk, uniform) == pytest.approx(0.1 - 1e-9, abs=1e-12)
+    assert ks_distance(junk, uniform, floor=0.1) == pytest.approx(0.5 / n)
+    # mass missing below the floor is still seen: F_n = 0 on [0.1, 0.11) where F reaches 0.11
+    assert ks_distance(x[5:], uniform, floor=0.1) == pytest.approx(0.11)
+
+
+def test_comparison_reports_its_floor():
+    r = sample_jacobian_spectrum("relu", 2, 60, 6, sigma_w2=2.0, rng=1)
+    c = compare_spectrum(r)
+    # the theory's grid starts at <= 1e-10 lambda_max; float64 SVD resolves down to ~(N eps)^2 lambda_top
+    assert c.ks_floor >= c.cdf.lam[0] and c.ks_floor <= 1.000001e-10 * c.lambda_max
+    assert c.to_dict()["ks_floor"] == c.ks_floor
+    assert c.ks <= ks_distance(r.pooled, c.cdf) + 1e-15
+
+
 # ------------------------------------------------------------------ bad input
 def test_compare_refuses_laws_without_theory():
     r = sample_jacobian_spectrum("tanh", 2, 20, 2, weights="cauchy", rng=0)
