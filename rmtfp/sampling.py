@@ -1065,7 +1065,7 @@ def ks_distance(sorted_x: np.ndarray, cdf: Callable, floor: float = -math.inf) -
 def _resolution(result: "JacobianSpectrum") -> float:
     """Eigenvalues of J J^T below this are rounding: the SVD resolves singular values to ~N eps sigma_max."""
     eps = float(np.finfo(np.dtype(result.dtype)).eps)
-    top = float(np.max(result.eigenvalues)) if result.eigenvalues.size else 0.0
+    top = float(np.max(result.eigenvalues[:, -1])) if result.eigenvalues.size else 0.0  # rows ascend
     n_eps = result.width * eps
     return n_eps**2 * top if result.method == "svd" else n_eps * top
 

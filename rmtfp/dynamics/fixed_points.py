@@ -350,15 +350,13 @@ def _fixed_point_fun(net: Network, rows: int):
 
 
 def _power_jacobian(net: Network, x: np.ndarray, p: int, rows: int):
-    """Phi^p(x) and D(Phi^p)(x) = DPhi(x_{p-1}) ... DPhi(x_0), and the orbit (p, k, n)."""
-    orbit = np.empty((p,) + x.shape)
+    """Phi^p(x) and D(Phi^p)(x) = DPhi(x_{p-1}) ... DPhi(x_0) (the orbit itself: :func:`_power_orbit`)."""
     total = None
     y = x
-    for i in range(p):
-        orbit[i] = y
+    for _ in range(p):
         y, jac = _map_jacobian(net, y, rows)
         total = jac if total is None else jac @ total
-    return y, total, orbit
+    return y, total
 
 
 def _power_orbit(net: Network, x: np.ndarray, p: int, rows: int):
@@ -375,7 +373,7 @@ def _cycle_fun(net: Network, p: int, rows: int):
     eye = np.eye(net.n_in)
 
     def fun(x):
-        y, jac, _ = _power_jacobian(net, x, p, rows)
+        y, jac = _power_jacobian(net, x, p, rows)
         return y - x, jac - eye
 
     return fun
@@ -549,7 +547,7 @@ def _find_cycles(net: Network, code, period, cand, tol, merge_tol, refine, refin
         ok = np.zeros(lead.size, dtype=bool)
         if refine:
             xn, rn, _ = _newton(_cycle_fun(net, p, rows), x0)
-            _, jn, _ = _power_jacobian(net, xn, p, rows)
+            _, jn = _power_jacobian(net, xn, p, rows)
             rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1) if xn.shape[0] else np.zeros(0)
             ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol)
             xr = np.where(ok[:, None], xn, x0)
@@ -564,7 +562,7 @@ def _find_cycles(net: Network, code, period, cand, tol, merge_tol, refine, refin
                 continue
             o = o[:d]
             # multipliers and residual of the minimal orbit
-            yd, jd, _ = _power_jacobian(net, o[:1], d, rows)
+            yd, jd = _power_jacobian(net, o[:1], d, rows)
             records.append((o, float(_norm(yd[0] - o[0])), bool(ok[j]), jd[0], starts_j))
     # merge across candidates of the same period, then sort
     cycles = []
