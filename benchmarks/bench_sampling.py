@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from rmtfp import sample_jacobian_spectrum
-from rmtfp.sampling import _single_threaded_blas
+from rmtfp._threads import single_blas_thread
 
 
 def raw_cost(width: int, depth: int, n: int, rng) -> float:
@@ -38,7 +38,7 @@ def raw_cost(width: int, depth: int, n: int, rng) -> float:
     W = rng.standard_normal((width, width)) / np.sqrt(width)
     J = rng.standard_normal((width, width)) / np.sqrt(width)
     out = np.empty_like(J)
-    with _single_threaded_blas():
+    with single_blas_thread():
         t = time.perf_counter()
         for _ in range(n):
             for _ in range(depth - 1):

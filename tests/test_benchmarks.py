@@ -1,0 +1,19 @@
+"""The benchmark scripts stay importable (they are run by hand, not by the test suite)."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in BENCH.glob("bench_*.py")))
+def test_benchmark_imports(script, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH))  # the scripts import their helper _floor as a sibling
+    spec = importlib.util.spec_from_file_location(script[:-3], BENCH / script)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, script[:-3], module)
+    spec.loader.exec_module(module)
+    assert callable(module.main)
