@@ -77,7 +77,13 @@ def _network(args):
         if drawn:
             raise ValueError(f"options of a random network ({', '.join(drawn)}) cannot be combined with "
                              "--weights-file (--activation and --no-last-activation can)")
-        net = Network.load(args.weights_file, activation=args.activation)
+        try:
+            net = Network.load(args.weights_file, activation=args.activation)
+        except ValueError as exc:
+            if args.activation is None and "stores no activation" in str(exc):
+                raise ValueError(f"weights file {args.weights_file!r} stores no activation; "
+                                 "name one with --activation") from None
+            raise
         if args.no_last_activation:
             net = Network(net.weights, net.biases, net.activation, last_activation=False)
         info = {"weights_file": args.weights_file, "widths": list(net.widths),

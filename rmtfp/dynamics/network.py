@@ -461,8 +461,8 @@ class Network:
             bs = [data[f"b{i}"] for i in range(depth)]
             if activation is None:
                 if "activation" not in keys:
-                    raise ValueError(f"weights file {str(path)!r} stores no activation; pass activation= "
-                                 "(--activation on the command line)")
+                    raise ValueError(f"weights file {str(path)!r} stores no activation; pass "
+                                     "activation= (a registered name or an Activation)")
                 activation = str(data["activation"])
             last = bool(data["last_activation"]) if "last_activation" in keys else True
         return cls(ws, bs, activation, last_activation=last)
