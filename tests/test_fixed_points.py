@@ -167,6 +167,36 @@ def test_oscillating_slow_convergence_is_a_fixed_point_not_a_two_cycle():
     assert abs(res.fixed_points[0, 0]) <= 1e-15 and res.refined[0]
 
 
+def test_oscillating_slow_convergence_without_refinement_is_a_fixed_point():
+    """x -> -0.8 x, refine=False: the period-2 test fires at |x| ~ tol / 0.36 with the two points
+    1.8 |x| ~ 5e-5 apart (< merge_tol); the orbit's mean 0.1 x has residual 1.8 * 0.1 |x| < tol."""
+    net = Network([[[-0.8]]], [[0.0]], "linear")
+    res = find_fixed_points(net, grid(dim=1), max_iter=200, refine=False)
+    check_invariants(net, res)
+    assert res.cycles == () and res.Q == 1 and np.all(res.status == "fixed_point")
+    assert abs(res.fixed_points[0, 0]) < TOL and not res.refined[0] and res.residuals[0] < TOL
+
+
+def test_refine_false_agrees_on_a_slowly_oscillating_network():
+    """tanh, normal weights, seed 0: a few starts approach x* with eigenvalue -0.93 and meet the
+    period-2 test first; without polishing they must still count as fixed point, not a 2-cycle."""
+    net = Network.random([2, 50, 50, 2], "tanh", "normal", rng=0)
+    polished, raw = find_fixed_points(net), find_fixed_points(net, refine=False)
+    assert polished.Q == raw.Q == 1 and polished.cycles == raw.cycles == ()
+    np.testing.assert_array_equal(polished.status, raw.status)
+    assert raw.residuals[0] < TOL
+
+
+def test_small_genuine_cycle_without_refinement_stays_a_cycle():
+    """x -> -x: every start is on a 2-cycle {x, -x}; starts within merge_tol / 2 of 0 included
+    (the orbit's mean 0 is a fixed point but the orbit itself is not a fixed point to tol)."""
+    net = Network([[[-1.0]]], [[0.0]], "linear")
+    starts = np.array([[2e-4], [0.5]])
+    res = find_fixed_points(net, starts, refine=False)
+    check_invariants(net, res)
+    assert np.all(res.status == "cycle") and [c.period for c in res.cycles] == [2, 2]
+
+
 def test_slow_spiral_is_unresolved_within_the_budget():
     """Rotation by 60 degrees times 0.97: the Cauchy criterion needs more than 50 maps."""
     t = np.pi / 3

@@ -522,12 +522,34 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     return code, period, iters, cand, cand_res, state
 
 
+def _collapsed_centre(net: Network, orbit: np.ndarray, tol: float, merge_tol: float, rows: int):
+    """The fixed point an unpolished orbit of diameter < merge_tol was converging to, or None.
+
+    Oscillating convergence to an attracting fixed point (an eigenvalue of
+    DPhi near -1) meets the cycle test |x^m - x^{m-p}| < tol before the
+    Cauchy criterion; the orbit is then shorter than ``merge_tol`` and its
+    mean is the better estimate of the fixed point.  It is one when the mean
+    is fixed to ``tol`` and attracting (spectral radius of DPhi < 1); a
+    genuine small cycle (around a neutral or unstable fixed point) stays a
+    cycle.
+    """
+    diff = orbit[:, None, :] - orbit[None, :, :]
+    if _norm(diff).max() >= merge_tol:
+        return None
+    centre = orbit.mean(axis=0)
+    y, jac = _map_jacobian(net, centre[None], rows)
+    if not (_norm(y[0] - centre) < tol and np.all(np.isfinite(jac))):
+        return None
+    return centre if np.max(np.abs(np.linalg.eigvals(jac[0]))) < 1 else None
+
+
 def _find_cycles(net: Network, code, period, cand, tol, merge_tol, refine, refine_tol, neutral_tol, rows):
     """Polish, verify and merge the cycle candidates.
 
     Returns the cycles and per-start labels; starts whose orbit collapses to
-    a single point (oscillating convergence to a fixed point, not a cycle)
-    are handed back as fixed-point candidates.
+    a single point (oscillating convergence to a fixed point, not a cycle;
+    without polishing: see :func:`_collapsed_centre`) are handed back as
+    fixed-point candidates.
     """
     labels = np.full(code.size, -1)
     records = []  # (orbit (d, n), residual, refined, multipliers jac, starts)
@@ -561,6 +583,11 @@ def _find_cycles(net: Network, code, period, cand, tol, merge_tol, refine, refin
                 to_fp.append((starts_j, o[0]))
                 continue
             o = o[:d]
+            if not ok[j]:
+                centre = _collapsed_centre(net, o, tol, merge_tol, rows)
+                if centre is not None:
+                    to_fp.append((starts_j, centre))
+                    continue
             # multipliers and residual of the minimal orbit
             yd, jd = _power_jacobian(net, o[:1], d, rows)
             records.append((o, float(_norm(yd[0] - o[0])), bool(ok[j]), jd[0], starts_j))
@@ -687,7 +714,9 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     * ``"cycle"``: |x^m - x^{m-p}| < tol for some 2 <= p <= max_period (the
       smallest such p), confirmed by polishing the orbit; starts whose orbit
       collapses to one point were converging to a fixed point in an
-      oscillating way and are counted as such;
+      oscillating way and are counted as such (an unpolished orbit shorter
+      than ``merge_tol`` whose mean is an attracting point fixed to ``tol``
+      counts as converging to that mean);
     * ``"divergent"``: x^m is not finite or |x^m| > divergence_radius;
     * ``"unresolved"``: none of these within ``max_iter`` maps.
 
