@@ -78,6 +78,35 @@ def test_gradient_check(activation, last_activation):
     # ~ 1e-16 L / eps ~ 1e-9 relative; 1e-5 leaves room for gradients of size 1e-3
     assert chk.passed, chk.max_relative_error
     assert chk.max_relative_error < 1e-5
+    assert len(set(chk.parameters)) == len(chk.parameters) == 40
+    # every layer's weights and biases are checked
+    assert {(kind, layer) for kind, layer, _ in chk.parameters} == {(k, l) for k in "Wb" for l in range(3)}
+
+
+def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
+    import rmtfp.training as training
+
+    d = employee_dataset(n_per_class=8, rng=1)
+    net = Network.random((2, 12, 9, 2), "tanh", rng=2)
+    right = training._loss_grad
+
+    def wrong(*args, **kwargs):  # every bias gradient 1 % too large
+        loss, gw, gb = right(*args, **kwargs)
+        return loss, gw, [None if g is None else 1.01 * g for g in gb] if gb is not None else gb
+
+    monkeypatch.setattr(training, "_loss_grad", wrong)
+    chk = gradient_check(net, d, n_checks=40, rng=0)
+    biases = np.array([kind == "b" for kind, _, _ in chk.parameters])
+    assert not chk.passed
+    # 1 % off is 1e-2 relative, unless the gradient lies below the rounding floor atol / rtol
+    big = np.maximum(np.abs(chk.analytic), np.abs(chk.numeric)) > 1e-1
+    assert np.all(chk.relative_error[biases & big] > 5e-3)
+
+
+def test_gradient_check_on_a_tiny_network_checks_every_parameter():
+    net = Network([[[0.5, -0.2]], [[0.3], [0.1]]], [[0.1], [0.0, 0.2]], "tanh")  # 2 -> 1 -> 2: 7 parameters
+    chk = gradient_check(net, employee_dataset(n_per_class=4, rng=0), n_checks=50, rng=1)
+    assert len(chk.parameters) == 7 and len(set(chk.parameters)) == 7 and chk.passed
 
 
 def test_gradient_matches_full_finite_difference_on_one_layer():
@@ -262,6 +291,10 @@ def test_figures(trained, tmp_path):
     fig = plot_identification(rep, data)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any("true photos" in t for t in labels)
+    # each basin is named by its fixed point's index and the employee it matches, as in train-demo's text
+    for k, m in enumerate(rep.matched):
+        if m >= 0:
+            assert sum(t.startswith(f"fixed point {m}, ") and f"$x^*_{{{k}}}$" in t for t in labels) == 1
     save_figure(fig, tmp_path / "ident.png")
     save_figure(plot_training(result), tmp_path / "loss.png")
     fits = {"initial": weight_spectrum_tail(result.initial_network.weights[1]),
