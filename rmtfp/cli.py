@@ -2,9 +2,10 @@
 
 Each subcommand lives in :mod:`rmtfp.commands` as a module with
 ``register(subparsers)``, which adds its parser and sets ``func``.  Errors of
-input (``ValueError``/``TypeError``), of files that cannot be read or
-written (``OSError``) and of convergence become one-line messages on stderr
-and exit status 2 and 3; output files are checked before any work is done.
+input (``ValueError``/``TypeError``, and argparse's usage errors), of files
+that cannot be read or written (``OSError``) and of convergence become
+one-line messages on stderr and exit status 2 and 3; output files are
+checked before any work is done.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from typing import Optional, Sequence
 
@@ -25,8 +27,19 @@ SUBCOMMANDS = ("esd", "sample", "basins", "qstats", "beta_scan", "train_demo", "
 OUTPUT_FILES = ("plot", "save", "save_weights")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit status 2), like the errors found later."""
+
+    def error(self, message):
+        # "argument --seed: --seed must be ..." -> "--seed must be ..."
+        named = re.match(r"argument (\S+): (\1\b.*)", message, flags=re.S)
+        if named:
+            message = named.group(2)
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rmtfp",
         description="Random-matrix theory of deep networks: Jacobian spectra and fixed points.",
     )

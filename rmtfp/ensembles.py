@@ -717,7 +717,7 @@ def contraction_scan(betas, width: int = 100, depth: int = 3, activation="tanh",
     except (TypeError, ValueError):
         raise ValueError(f"betas must be a sequence of numbers, got {betas!r}") from None
     if b.size < 2 or not np.all(np.isfinite(b)) or np.any(np.diff(b) <= 0):
-        raise ValueError(f"betas must be at least two finite, strictly increasing numbers, got {betas!r}")
+        raise ValueError(f"betas must be at least two finite, strictly increasing numbers, got {b.tolist()}")
     width = _int_at_least("width", width, 1)
     depth = _int_at_least("depth", depth, 1)
     n_networks = _int_at_least("n_networks", n_networks, 1)
@@ -989,7 +989,8 @@ def contraction_vs_depth(depths, beta: float = 0.5, width: int = 100, activation
     """
     depth_arr = _depths(depths)
     if depth_arr.size < 3:
-        raise ValueError(f"depths must hold at least three depths for a fit with its error, got {depths!r}")
+        raise ValueError(f"depths must hold at least three depths for a fit with its error, "
+                         f"got {depth_arr.tolist()}")
     depth_arr = np.sort(depth_arr)
     if not (isinstance(beta, numbers.Real) and math.isfinite(beta)):
         raise ValueError(f"beta must be a finite number, got {beta!r}")

@@ -115,7 +115,6 @@ def test_random_starts_option(capsys):
         (["basins", "--widths", "2,10,2", "--plot", "/nonexistent/b.png"], "directory '/nonexistent' does not exist"),
         (["basins", "--widths", "2,10,2", "--save-weights", "/nonexistent/w.npz"], "--save-weights: the directory"),
         (["basins", "--widths", "2,10,2", "--step", "5"], "--step 5 leaves 1 grid point"),
-        (["basins", "--widths", "2,10,2", "--random-starts", "0"], "--random-starts must be a positive integer"),
         (["basins", "--weights-file", "/nonexistent/net.npz"], "does not exist"),
     ],
 )
@@ -123,6 +122,25 @@ def test_errors_exit_2_with_one_line(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["basins", "--widths", "2,10,2", "--random-starts", "0"], "--random-starts must be an integer >= 1, got 0"),
+        (["basins", "--widths", "2,10,2", "--seed", "-1"], "--seed must be an integer >= 0, got -1"),
+        (["basins", "--widths", "2,-5,2"], "--widths needs at least two positive integers"),
+        (["basins", "--scale", "abc"], "--scale must be 'fan_in' or a number"),
+        (["basins", "--weights", "laplace"], "invalid choice: 'laplace'"),
+        (["basins", "--max-iter", "0"], "--max-iter must be an integer >= 1"),
+    ],
+)
+def test_usage_errors_are_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "--help" in err
 
 
 def test_argument_type_errors_exit_via_argparse(capsys):
@@ -154,6 +172,11 @@ def test_plot_basins_grid_cycles_and_unstable_points():
     fig = plot_basins(res1)
     assert any("cycle 0 (p = 2, stable): 97.6%" in t for t in _texts(fig))
     assert any("unstable" in t for t in _texts(fig))
+    assert any(t.startswith("fixed point 0 (unstable)") for t in _texts(fig))  # named as in the text output
+    fig = plot_basins(res1, fixed_point_names=["origin"])
+    assert any(t.startswith("origin (unstable)") for t in _texts(fig))
+    with pytest.raises(ValueError, match="fixed_point_names must hold one name per fixed point"):
+        plot_basins(res1, fixed_point_names=["a", "b"])
 
     rot = Network([2.0 * np.array([[0.0, -1.0], [1.0, 0.0]])], [np.zeros(2)], "hardtanh")
     res2 = find_fixed_points(rot)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["parse_range", "parse_bounds", "parse_scale", "dump_json", "to_jsonable"]
+__all__ = ["parse_range", "parse_bounds", "parse_scale", "int_at_least", "dump_json", "to_jsonable"]
 
 
 def parse_range(text: str, name: str = "--lam") -> np.ndarray:
@@ -38,6 +38,21 @@ def parse_range(text: str, name: str = "--lam") -> np.ndarray:
         raise argparse.ArgumentTypeError(
             f"{name} must be START:STOP:NUM, log:START:STOP:NUM or a comma list of numbers, got {text!r}"
         ) from None
+
+
+def int_at_least(option: str, low: int = 1):
+    """An argparse type: an integer >= ``low``; errors name ``option`` (``--networks``, ``--seed``)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be an integer >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{option} must be an integer >= {low}, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its messages
+    return parse
 
 
 def check_pair_grid(points: np.ndarray, step: float) -> None:

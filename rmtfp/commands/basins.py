@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from . import check_pair_grid, dump_json, parse_bounds, parse_scale
+from . import check_pair_grid, dump_json, int_at_least, parse_bounds, parse_scale
 
 __all__ = ["register", "run"]
 
@@ -42,7 +42,7 @@ def register(subparsers) -> None:
                      help="law of weights and biases (default: normal)")
     net.add_argument("--scale", type=parse_scale, default=None,
                      help="'fan_in' (variance 1/n_l for normal, scale 1/n_l for Cauchy; default) or a number")
-    net.add_argument("--seed", type=int, default=None,
+    net.add_argument("--seed", type=int_at_least("--seed", 0), default=None,
                      help="random seed (default: fresh entropy, reported in the output)")
     net.add_argument("--no-bias", action="store_true", help="zero biases")
     net.add_argument("--no-last-activation", action="store_true",
@@ -52,12 +52,12 @@ def register(subparsers) -> None:
     st = p.add_argument_group("starts and iteration")
     st.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0), help="grid box LO,HI per axis (default: -1,1)")
     st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
-    st.add_argument("--random-starts", type=int, default=None, metavar="M",
+    st.add_argument("--random-starts", type=int_at_least("--random-starts"), default=None, metavar="M",
                     help="M uniform random starts in the box instead of the grid (seeded by --seed)")
     st.add_argument("--tol", type=float, default=1e-5, help="Cauchy criterion tolerance (default: 1e-5)")
-    st.add_argument("--max-iter", type=int, default=50, help="maximum number of maps (default: 50)")
+    st.add_argument("--max-iter", type=int_at_least("--max-iter"), default=50, help="maximum number of maps (default: 50)")
     st.add_argument("--merge-tol", type=float, default=1e-3, help="merge distance (default: 1e-3)")
-    st.add_argument("--max-period", type=int, default=8, help="longest cycle looked for (default: 8)")
+    st.add_argument("--max-period", type=int_at_least("--max-period"), default=8, help="longest cycle looked for (default: 8)")
     st.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
     st.add_argument("--g-method", default="pairs", choices=("pairs", "jacobian", "none"),
                     help="contraction constant on the starts (default: pairs, eq. (5.2))")
@@ -115,8 +115,6 @@ def run(args) -> int:
         raise ValueError(f"the network maps R^{net.n_in} -> R^{net.n_out}; fixed points need n_in = n_out")
     n = net.n_in
     if args.random_starts is not None:
-        if args.random_starts < 1:
-            raise ValueError(f"--random-starts must be a positive integer, got {args.random_starts}")
         starts = random_starts(args.random_starts, n, bounds=args.bounds, rng=info.get("seed"))
     else:
         starts = grid(bounds=args.bounds, step=args.step, dim=n)

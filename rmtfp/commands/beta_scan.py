@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import check_pair_grid, dump_json, parse_range
+from . import check_pair_grid, dump_json, int_at_least, parse_range
 from .qstats import parse_depths
 
 __all__ = ["register", "run"]
@@ -42,15 +42,15 @@ def register(subparsers) -> None:
     net = p.add_argument_group("networks")
     net.add_argument("--betas", type=_betas, default="0.2:0.8:13",
                      help="START:STOP:NUM or a comma list, increasing (default: 0.2:0.8:13)")
-    net.add_argument("--width", type=int, default=100, help="hidden width N (default: 100)")
-    net.add_argument("--depth", type=int, default=3, help="number of weight matrices L (default: 3)")
+    net.add_argument("--width", type=int_at_least("--width"), default=100, help="hidden width N (default: 100)")
+    net.add_argument("--depth", type=int_at_least("--depth"), default=3, help="number of weight matrices L (default: 3)")
     net.add_argument("--activation", default="tanh", help="registered activation (default: tanh)")
     net.add_argument("--weights", default="normal", choices=("normal", "cauchy"),
                      help="law of weights and biases (default: normal)")
     net.add_argument("--beta-reference", default="fan_in", choices=("fan_in", "width"),
                      help="n in sigma = n^(-beta): each layer's fan-in (default) or the hidden width")
-    net.add_argument("--networks", type=int, default=20, help="networks (default: 20)")
-    net.add_argument("--seed", type=int, default=0, help="root seed (default: 0)")
+    net.add_argument("--networks", type=int_at_least("--networks"), default=20, help="networks (default: 20)")
+    net.add_argument("--seed", type=int_at_least("--seed", 0), default=0, help="root seed (default: 0)")
     g = p.add_argument_group("contraction constant")
     g.add_argument("--step", type=float, default=0.05, help="grid step on [-1, 1]^2 (default: 0.05)")
     g.add_argument("--method", default="pairs", choices=("pairs", "jacobian"),
@@ -63,7 +63,7 @@ def register(subparsers) -> None:
     d.add_argument("--beta", type=_beta_list, default="0.4,0.6",
                    help="beta(s) of --vs-depth, comma list (default: 0.4,0.6)")
     out = p.add_argument_group("run and output")
-    out.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    out.add_argument("--workers", type=int_at_least("--workers"), default=None, help="local worker processes (default: all cores)")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--plot", nargs="?", const="beta_scan.png", default=None, metavar="FILE",
@@ -80,6 +80,11 @@ def run(args) -> int:
     common = dict(width=args.width, activation=args.activation, weights=args.weights, n_networks=args.networks,
                   rng=args.seed, workers=args.workers, points=points, method=args.method,
                   beta_reference=args.beta_reference, progress=False if args.quiet else None)
+    if args.vs_depth is not None and len(args.vs_depth) < 3:
+        raise ValueError(f"--vs-depth needs at least three depths (a line fit with its error), "
+                         f"got {','.join(map(str, args.vs_depth))}")
+    if args.vs_depth is None and len(args.betas) < 2:
+        raise ValueError(f"--betas needs at least two values (a scan), got {','.join(f'{b:g}' for b in args.betas)}")
     t0 = time.perf_counter()
     if args.vs_depth is not None:
         results = [contraction_vs_depth(args.vs_depth, beta=b, confidence=args.confidence, **common)
@@ -102,6 +107,8 @@ def run(args) -> int:
             for L, m, s in zip(r.depths, r.log_g_mean, r.log_g_stderr):
                 print(f"   L = {L:>3}: geometric mean g = {2.718281828459045 ** m:.4g} (log g = {m:.3f} ± {s:.3f})")
         print(f"{elapsed:.1f} s")
+        if args.plot:
+            print(f"figure written to {args.plot}")
         return 0
 
     scan = contraction_scan(args.betas, depth=args.depth, **common)

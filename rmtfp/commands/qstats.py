@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from . import dump_json, parse_bounds, parse_scale
+from . import dump_json, int_at_least, parse_bounds, parse_scale
 
 __all__ = ["register", "run", "parse_depths"]
 
@@ -54,28 +54,28 @@ def register(subparsers) -> None:
     net = p.add_argument_group("networks")
     net.add_argument("--depths", type=parse_depths, default="1:20",
                      help="depths L: START:STOP (inclusive), START:STOP:STEP or a comma list (default: 1:20)")
-    net.add_argument("--networks", type=int, default=100, help="networks per depth (default: 100)")
-    net.add_argument("--width", type=int, default=100, help="hidden width N_0 (default: 100)")
+    net.add_argument("--networks", type=int_at_least("--networks"), default=100, help="networks per depth (default: 100)")
+    net.add_argument("--width", type=int_at_least("--width"), default=100, help="hidden width N_0 (default: 100)")
     net.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
     net.add_argument("--weights", default="cauchy", choices=("normal", "cauchy"),
                      help="law of weights and biases (default: cauchy)")
     net.add_argument("--scale", type=parse_scale, default="fan_in",
                      help="'fan_in' (scale 1/n_l for Cauchy, variance 1/n_l for normal; default) or a number")
-    net.add_argument("--dim", type=int, default=2, help="input/output dimension n (default: 2)")
-    net.add_argument("--seed", type=int, default=0, help="root seed of all networks (default: 0)")
+    net.add_argument("--dim", type=int_at_least("--dim"), default=2, help="input/output dimension n (default: 2)")
+    net.add_argument("--seed", type=int_at_least("--seed", 0), default=0, help="root seed of all networks (default: 0)")
     st = p.add_argument_group("fixed-point search")
     st.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0), help="grid box LO,HI (default: -1,1)")
     st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
     st.add_argument("--tol", type=float, default=1e-5, help="Cauchy criterion tolerance (default: 1e-5)")
-    st.add_argument("--max-iter", type=int, default=50, help="maximum number of maps (default: 50)")
+    st.add_argument("--max-iter", type=int_at_least("--max-iter"), default=50, help="maximum number of maps (default: 50)")
     st.add_argument("--merge-tol", type=float, default=1e-3, help="merge distance (default: 1e-3)")
-    st.add_argument("--max-period", type=int, default=8, help="longest cycle looked for (default: 8)")
+    st.add_argument("--max-period", type=int_at_least("--max-period"), default=8, help="longest cycle looked for (default: 8)")
     st.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
     run_ = p.add_argument_group("run and output")
-    run_.add_argument("--workers", type=int, default=None,
+    run_.add_argument("--workers", type=int_at_least("--workers"), default=None,
                       help="local worker processes (default: the available cores; 1 = this process)")
     run_.add_argument("--confidence", type=float, default=0.95, help="of the mode interval (default: 0.95)")
-    run_.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default: 2000)")
+    run_.add_argument("--bootstrap", type=int_at_least("--bootstrap", 0), default=2000, help="bootstrap resamples (default: 2000)")
     run_.add_argument("--quiet", action="store_true", help="no progress bar")
     run_.add_argument("--json", action="store_true", help="print one JSON object")
     run_.add_argument("--plot", nargs="?", const="qstats.png", default=None, metavar="FILE",

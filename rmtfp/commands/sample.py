@@ -13,22 +13,9 @@ import math
 
 import numpy as np
 
-from . import dump_json, to_jsonable
+from . import dump_json, int_at_least, to_jsonable
 
 __all__ = ["register", "run"]
-
-
-def _positive_int(name: str):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 1, got {text!r}") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 1, got {v}")
-        return v
-
-    return parse
 
 
 def _floats(text: str, name: str = "the value") -> list:
@@ -62,23 +49,23 @@ def register(subparsers) -> None:
     )
     net = p.add_argument_group("networks")
     net.add_argument("--activation", required=True, help="registered activation (linear, relu, hardtanh, erf, ...)")
-    net.add_argument("--depth", type=_positive_int("--depth"), required=True, help="number of layers L")
-    net.add_argument("--width", type=_positive_int("--width"), required=True, help="width N of every layer")
-    net.add_argument("--samples", type=_positive_int("--samples"), required=True, help="number of networks")
+    net.add_argument("--depth", type=int_at_least("--depth"), required=True, help="number of layers L")
+    net.add_argument("--width", type=int_at_least("--width"), required=True, help="width N of every layer")
+    net.add_argument("--samples", type=int_at_least("--samples"), required=True, help="number of networks")
     net.add_argument("--weights", default="gaussian", choices=("gaussian", "normal", "cauchy"),
                      help="law of the weights: gaussian (variance sigma_w2/N, default) or cauchy (scale sigma_w2/N)")
     net.add_argument("--sigma-w2", type=float, default=1.0, help="sigma_w^2 (default: 1)")
     net.add_argument("--sigma-b2", type=float, default=0.0, help="sigma_b^2 (default: 0)")
     net.add_argument("--q", type=_q, default=None,
                      help="variance of the first pre-activations (default: q*), or one value per layer")
-    net.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy, reported)")
+    net.add_argument("--seed", type=int_at_least("--seed", 0), default=None, help="random seed (default: fresh entropy, reported)")
     comp = p.add_argument_group("computation")
     comp.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     comp.add_argument("--method", default="svd", choices=("svd", "eigh"),
                       help="singular values of J (default, accurate for tiny eigenvalues) or eigh of J J^T")
-    comp.add_argument("--batch", type=_positive_int("--batch"), default=None,
+    comp.add_argument("--batch", type=int_at_least("--batch"), default=None,
                       help="networks held in memory at once (default: as many as fit in 256 MiB)")
-    comp.add_argument("--workers", type=_positive_int("--workers"), default=None,
+    comp.add_argument("--workers", type=int_at_least("--workers"), default=None,
                       help="threads (default: the usable cores)")
     comp.add_argument("--no-progress", action="store_true", help="no progress bar")
     out = p.add_argument_group("output")

@@ -19,6 +19,8 @@ import platform
 import sys
 import time
 
+from . import int_at_least
+
 __all__ = ["register", "run", "parse_only"]
 
 
@@ -63,7 +65,7 @@ def register(subparsers) -> None:
                    help="report directory (default: rmtfp-report)")
     p.add_argument("--only", type=parse_only, default=None, metavar="LIST",
                    help="claims to run, e.g. 3,7 or 1-5 (default: all)")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=int_at_least("--workers"), default=None,
                    help="worker processes for the ensembles of networks (default: up to 2 usable cores)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")
@@ -83,8 +85,6 @@ def run(args) -> int:
     if unknown:
         raise ValueError(f"--only: no claim {unknown}; the claims are {validation.available()}")
     if args.workers is not None:
-        if args.workers < 1:
-            raise ValueError(f"--workers must be >= 1, got {args.workers}")
         validation.settings.workers = args.workers
     from tqdm.auto import tqdm
 

@@ -66,7 +66,8 @@ def _edges(v: np.ndarray) -> np.ndarray:
 
 
 def plot_basins(result, ax=None, *, dims=(0, 1), show_fixed_points: bool = True, show_cycles: bool = True,
-                legend: bool = True, hatch_cycles: bool = True, title=None, figsize=(6.4, 5.2)):
+                legend: bool = True, hatch_cycles: bool = True, title=None, figsize=(6.4, 5.2),
+                fixed_point_names=None):
     """Basin map: one colour per basin, fixed points and cycles marked.
 
     Parameters
@@ -83,6 +84,9 @@ def plot_basins(result, ax=None, *, dims=(0, 1), show_fixed_points: bool = True,
         Hatch the basins of cycles (grid starts only).
     title : str, optional
     figsize : tuple
+    fixed_point_names : sequence of str, optional
+        Legend name of each fixed point's basin (default ``"fixed point k"``,
+        k the index in ``result.fixed_points``).
 
     Returns
     -------
@@ -103,6 +107,13 @@ def plot_basins(result, ax=None, *, dims=(0, 1), show_fixed_points: bool = True,
     d0, d1 = (0, 0) if n == 1 else tuple(int(d) for d in dims)
     if n > 1 and (len(dims) != 2 or d0 == d1 or not (0 <= d0 < n and 0 <= d1 < n)):
         raise ValueError(f"dims must be two different coordinates in 0..{n - 1}, got {dims!r}")
+    if fixed_point_names is None:
+        fp_names = [f"fixed point {k}" for k in range(result.Q)]
+    else:
+        fp_names = [str(v) for v in fixed_point_names]
+        if len(fp_names) != result.Q:
+            raise ValueError(f"fixed_point_names must hold one name per fixed point ({result.Q}), "
+                             f"got {len(fp_names)}")
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     else:
@@ -154,7 +165,7 @@ def plot_basins(result, ax=None, *, dims=(0, 1), show_fixed_points: bool = True,
             if frac == 0 and not name.startswith("fixed_point"):
                 continue
             if name.startswith("fixed_point"):
-                label = f"$x^*_{{{k}}}$ ({result.stability[k].kind}): {100 * frac:.1f}%"
+                label = f"{fp_names[k]} ({result.stability[k].kind}): {100 * frac:.1f}%"
             elif name.startswith("cycle"):
                 j = k - result.Q
                 label = f"cycle {j} (p = {result.cycles[j].period}, {result.cycles[j].stability.kind}): " \

@@ -275,7 +275,12 @@ def plot_identification(report, data, ax=None, *, show_train: bool = True, show_
         acc = report.heldout_accuracy
         title = (f"Q = {report.Q}; held-out identified {100 * acc:.0f}%, "
                  f"fakes rejected {100 * report.fakes_rejected:.0f}%")
-    plot_basins(sub, ax=ax, title=title)
+    # the basins are named after the employee whose true photo x_k^* each fixed point matches
+    names = []
+    for m in range(sub.Q):
+        who = np.flatnonzero(report.matched == m)
+        names.append(f"fixed point {m}, " + (", ".join(f"$x^*_{{{k}}}$" for k in who) if who.size else "spurious"))
+    plot_basins(sub, ax=ax, title=title, fixed_point_names=names)
     th = np.linspace(0, 2 * np.pi, 200)
     for c in data.centres:
         ax.plot(c[0] + data.radius * np.cos(th), c[1] + data.radius * np.sin(th), color="white", lw=1.2, zorder=6)
