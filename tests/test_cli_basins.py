@@ -124,25 +124,6 @@ def test_errors_exit_2_with_one_line(args, message, capsys):
     assert message in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["basins", "--widths", "2,10,2", "--random-starts", "0"], "--random-starts must be an integer >= 1, got 0"),
-        (["basins", "--widths", "2,10,2", "--seed", "-1"], "--seed must be an integer >= 0, got -1"),
-        (["basins", "--widths", "2,-5,2"], "--widths needs at least two positive integers"),
-        (["basins", "--scale", "abc"], "--scale must be 'fan_in' or a number"),
-        (["basins", "--weights", "laplace"], "invalid choice: 'laplace'"),
-        (["basins", "--max-iter", "0"], "--max-iter must be an integer >= 1"),
-    ],
-)
-def test_usage_errors_are_one_line(args, message, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert message in err and err.count("\n") == 1 and "--help" in err
-
-
 def test_argument_type_errors_exit_via_argparse(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["basins", "--widths", "2,x,2"])

@@ -55,9 +55,11 @@ def register(subparsers) -> None:
     st.add_argument("--random-starts", type=int_at_least("--random-starts"), default=None, metavar="M",
                     help="M uniform random starts in the box instead of the grid (seeded by --seed)")
     st.add_argument("--tol", type=float, default=1e-5, help="Cauchy criterion tolerance (default: 1e-5)")
-    st.add_argument("--max-iter", type=int_at_least("--max-iter"), default=50, help="maximum number of maps (default: 50)")
+    st.add_argument("--max-iter", type=int_at_least("--max-iter"), default=50,
+                    help="maximum number of maps (default: 50)")
     st.add_argument("--merge-tol", type=float, default=1e-3, help="merge distance (default: 1e-3)")
-    st.add_argument("--max-period", type=int_at_least("--max-period"), default=8, help="longest cycle looked for (default: 8)")
+    st.add_argument("--max-period", type=int_at_least("--max-period"), default=8,
+                    help="longest cycle looked for (default: 8)")
     st.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
     st.add_argument("--g-method", default="pairs", choices=("pairs", "jacobian", "none"),
                     help="contraction constant on the starts (default: pairs, eq. (5.2))")

@@ -43,7 +43,8 @@ def register(subparsers) -> None:
     net.add_argument("--betas", type=_betas, default="0.2:0.8:13",
                      help="START:STOP:NUM or a comma list, increasing (default: 0.2:0.8:13)")
     net.add_argument("--width", type=int_at_least("--width"), default=100, help="hidden width N (default: 100)")
-    net.add_argument("--depth", type=int_at_least("--depth"), default=3, help="number of weight matrices L (default: 3)")
+    net.add_argument("--depth", type=int_at_least("--depth"), default=3,
+                     help="number of weight matrices L (default: 3)")
     net.add_argument("--activation", default="tanh", help="registered activation (default: tanh)")
     net.add_argument("--weights", default="normal", choices=("normal", "cauchy"),
                      help="law of weights and biases (default: normal)")
@@ -63,7 +64,8 @@ def register(subparsers) -> None:
     d.add_argument("--beta", type=_beta_list, default="0.4,0.6",
                    help="beta(s) of --vs-depth, comma list (default: 0.4,0.6)")
     out = p.add_argument_group("run and output")
-    out.add_argument("--workers", type=int_at_least("--workers"), default=None, help="local worker processes (default: all cores)")
+    out.add_argument("--workers", type=int_at_least("--workers"), default=None,
+                     help="local worker processes (default: all cores)")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--plot", nargs="?", const="beta_scan.png", default=None, metavar="FILE",

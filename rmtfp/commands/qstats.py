@@ -54,7 +54,8 @@ def register(subparsers) -> None:
     net = p.add_argument_group("networks")
     net.add_argument("--depths", type=parse_depths, default="1:20",
                      help="depths L: START:STOP (inclusive), START:STOP:STEP or a comma list (default: 1:20)")
-    net.add_argument("--networks", type=int_at_least("--networks"), default=100, help="networks per depth (default: 100)")
+    net.add_argument("--networks", type=int_at_least("--networks"), default=100,
+                     help="networks per depth (default: 100)")
     net.add_argument("--width", type=int_at_least("--width"), default=100, help="hidden width N_0 (default: 100)")
     net.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
     net.add_argument("--weights", default="cauchy", choices=("normal", "cauchy"),
@@ -67,15 +68,18 @@ def register(subparsers) -> None:
     st.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0), help="grid box LO,HI (default: -1,1)")
     st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
     st.add_argument("--tol", type=float, default=1e-5, help="Cauchy criterion tolerance (default: 1e-5)")
-    st.add_argument("--max-iter", type=int_at_least("--max-iter"), default=50, help="maximum number of maps (default: 50)")
+    st.add_argument("--max-iter", type=int_at_least("--max-iter"), default=50,
+                    help="maximum number of maps (default: 50)")
     st.add_argument("--merge-tol", type=float, default=1e-3, help="merge distance (default: 1e-3)")
-    st.add_argument("--max-period", type=int_at_least("--max-period"), default=8, help="longest cycle looked for (default: 8)")
+    st.add_argument("--max-period", type=int_at_least("--max-period"), default=8,
+                    help="longest cycle looked for (default: 8)")
     st.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
     run_ = p.add_argument_group("run and output")
     run_.add_argument("--workers", type=int_at_least("--workers"), default=None,
                       help="local worker processes (default: the available cores; 1 = this process)")
     run_.add_argument("--confidence", type=float, default=0.95, help="of the mode interval (default: 0.95)")
-    run_.add_argument("--bootstrap", type=int_at_least("--bootstrap", 0), default=2000, help="bootstrap resamples (default: 2000)")
+    run_.add_argument("--bootstrap", type=int_at_least("--bootstrap", 0), default=2000,
+                      help="bootstrap resamples (default: 2000)")
     run_.add_argument("--quiet", action="store_true", help="no progress bar")
     run_.add_argument("--json", action="store_true", help="print one JSON object")
     run_.add_argument("--plot", nargs="?", const="qstats.png", default=None, metavar="FILE",

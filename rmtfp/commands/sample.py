@@ -58,7 +58,8 @@ def register(subparsers) -> None:
     net.add_argument("--sigma-b2", type=float, default=0.0, help="sigma_b^2 (default: 0)")
     net.add_argument("--q", type=_q, default=None,
                      help="variance of the first pre-activations (default: q*), or one value per layer")
-    net.add_argument("--seed", type=int_at_least("--seed", 0), default=None, help="random seed (default: fresh entropy, reported)")
+    net.add_argument("--seed", type=int_at_least("--seed", 0), default=None,
+                     help="random seed (default: fresh entropy, reported)")
     comp = p.add_argument_group("computation")
     comp.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     comp.add_argument("--method", default="svd", choices=("svd", "eigh"),

@@ -37,16 +37,21 @@ def register(subparsers) -> None:
                     "to its fixed point, training sets inside the basins, held-out accuracy, fakes "
                     "rejected, and the power-law tail of the hidden weight spectra before and after.",
     )
-    p.add_argument("--seed", type=int_at_least("--seed", 0), default=0, help="seed of the data and the initialisation (default: 0)")
-    p.add_argument("--employees", type=int_at_least("--employees"), default=5, help="K, the number of employees (default: 5)")
+    p.add_argument("--seed", type=int_at_least("--seed", 0), default=0,
+                   help="seed of the data and the initialisation (default: 0)")
+    p.add_argument("--employees", type=int_at_least("--employees"), default=5,
+                   help="K, the number of employees (default: 5)")
     p.add_argument("--radius", type=float, default=0.2, help="radius of the circles (default: 0.2)")
-    p.add_argument("--per-class", type=int_at_least("--per-class"), default=40, help="training photos per employee (default: 40)")
-    p.add_argument("--heldout", type=int_at_least("--heldout", 0), default=20, help="held-out photos per employee (default: 20)")
+    p.add_argument("--per-class", type=int_at_least("--per-class"), default=40,
+                   help="training photos per employee (default: 40)")
+    p.add_argument("--heldout", type=int_at_least("--heldout", 0), default=20,
+                   help="held-out photos per employee (default: 20)")
     p.add_argument("--fakes", type=int_at_least("--fakes", 0), default=200, help="fake photos (default: 200)")
     p.add_argument("--widths", type=_widths, default=[2, 100, 100, 2],
                    help="layer widths, n_0 = n_L = 2 (default: 2,100,100,2)")
     p.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
-    p.add_argument("--epochs", type=int_at_least("--epochs"), default=1500, help="full-batch Adam epochs (default: 1500)")
+    p.add_argument("--epochs", type=int_at_least("--epochs"), default=1500,
+                   help="full-batch Adam epochs (default: 1500)")
     p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default: 3e-3)")
     p.add_argument("--save-weights", metavar="FILE", help="write the trained network to this .npz file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
