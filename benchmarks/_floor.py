@@ -16,15 +16,25 @@ import numpy as np
 from rmtfp.dynamics.network import in_place_kernels
 
 
-def bare_seconds_per_row(net, rows: int = 1681, repeat: int = 20) -> float:
+def bare_seconds_per_row(net, rows: int = 1681, repeat: int = 20, dtype=np.float64) -> float:
     """Best time of one bare map of ``net`` per point, over chunkings of ``rows`` points.
 
     Tries one block of ``rows`` points and blocks of about 256 and 561 rows
-    (cache-sized); returns the best time divided by ``rows``.
+    (cache-sized); returns the best time divided by ``rows``.  With
+    ``dtype=np.float32`` the same products in single precision (hard-tanh
+    only: the clip is the activation; for comparison, not used by the
+    toolkit).
     """
-    phi = in_place_kernels(net.activation)[0]
-    layers = [(np.ascontiguousarray(w.T), b) for w, b in zip(net.weights, net.biases)]
-    x = np.random.default_rng(0).uniform(-1, 1, size=(rows, net.n_in))
+    dtype = np.dtype(dtype)
+    if dtype == np.float64:
+        phi = in_place_kernels(net.activation)[0]
+    elif net.activation.name == "hardtanh":
+        def phi(h):
+            np.clip(h, -1.0, 1.0, out=h)
+    else:
+        raise ValueError(f"the float32 floor is implemented for hard-tanh only, got {net.activation.name!r}")
+    layers = [(np.ascontiguousarray(w.T, dtype=dtype), b.astype(dtype)) for w, b in zip(net.weights, net.biases)]
+    x = np.random.default_rng(0).uniform(-1, 1, size=(rows, net.n_in)).astype(dtype)
 
     def bare(block: int):
         for s in range(0, rows, block):
