@@ -1033,8 +1033,7 @@ class SpectrumComparison:
 
     def to_dict(self, cdf: bool = False) -> dict:
         out = {"ks": self.ks, "ks_scale": self.ks_scale, "ks_ratio": self.ks_ratio, "ks_floor": self.ks_floor,
-               "atom": self.atom,
-               "atom_sampled": self.atom_sampled, "atom_expected": self.atom_expected,
+               "atom": self.atom, "atom_sampled": self.atom_sampled, "atom_expected": self.atom_expected,
                "atom_stderr": self.atom_stderr, "moments": self.moments.tolist(),
                "moments_sampled": self.moments_sampled.tolist(), "moments_stderr": self.moments_stderr.tolist(),
                "moments_rel_err": self.moments_rel_err.tolist(),
@@ -1188,7 +1187,8 @@ def compare_spectrum(result: JacobianSpectrum, k: int = 4, sigma_w2: Optional[fl
     rel_scale = (1 + j * (j - 1) * L / 2) / N + se / np.abs(m_th)
     theory_params = dict(cdf.params, lambda_max=lmax, atom=cdf.atom)
     return SpectrumComparison(
-        ks=ks, ks_scale=ks_scale, ks_floor=ks_floor, atom=cdf.atom, atom_sampled=result.zero_fraction, atom_expected=atom_expected,
-        atom_stderr=atom_se, moments=m_th, moments_sampled=m_s, moments_stderr=se, moments_rel_err=rel_err,
-        moments_rel_scale=rel_scale, lambda_max=lmax, lambda_max_sampled=float(np.median(result.eigenvalues[:, -1])),
-        cdf=cdf, sample_params=result.params, theory_params=theory_params)
+        ks=ks, ks_scale=ks_scale, ks_floor=ks_floor, atom=cdf.atom, atom_sampled=result.zero_fraction,
+        atom_expected=atom_expected, atom_stderr=atom_se, moments=m_th, moments_sampled=m_s, moments_stderr=se,
+        moments_rel_err=rel_err, moments_rel_scale=rel_scale, lambda_max=lmax,
+        lambda_max_sampled=float(np.median(result.eigenvalues[:, -1])), cdf=cdf, sample_params=result.params,
+        theory_params=theory_params)

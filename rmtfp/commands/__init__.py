@@ -51,7 +51,6 @@ def int_at_least(option: str, low: int = 1):
             raise argparse.ArgumentTypeError(f"{option} must be an integer >= {low}, got {value}")
         return value
 
-    parse.__name__ = "integer"  # argparse names the type in its messages
     return parse
 
 
