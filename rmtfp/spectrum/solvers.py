@@ -42,6 +42,10 @@ class Status(enum.IntEnum):
     WRONG_BRANCH = 2
     #: the papers' iteration hit N0 at some step of the path
     MAX_ITER = 3
+    #: proven by ball arithmetic: lower <= rho <= upper (density(..., certify=True))
+    CERTIFIED = 4
+    #: certify=True could not prove this point (no enclosure)
+    NOT_CERTIFIED = 5
 
     @classmethod
     def names(cls, codes) -> list[str]:
