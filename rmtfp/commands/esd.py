@@ -51,7 +51,12 @@ def register(subparsers) -> None:
     p.add_argument("--lam", type=_lam, default=None,
                    help="START:STOP:NUM, log:START:STOP:NUM, or a comma list (default: 400 points up to "
                         "1.05 lambda_max)")
-    p.add_argument("--dps", type=int, default=None, help="decimal digits (mpmath); float64 when omitted")
+    p.add_argument("--dps", type=int, default=None,
+                   help="decimal digits (python-flint when installed, else mpmath); float64 when omitted")
+    p.add_argument("--certify", action="store_true",
+                   help="prove every point by ball arithmetic (python-flint): enclosures lower <= density <= upper")
+    p.add_argument("--backend", choices=["mpmath", "flint"], default=None,
+                   help="arithmetic of --dps (default: flint when installed)")
     p.add_argument("--method", default="auto", choices=["auto", "newton", "polynomial", "iteration"])
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
@@ -70,24 +75,30 @@ def run(args) -> int:
         lmax = float(sup.lambda_max)
         lam = np.geomspace(lmax * 1e-6, 1.05 * lmax, 400) if args.log else np.linspace(lmax * 1e-3, 1.05 * lmax, 400)
     res = density(lam, args.activation, args.depth, sigma_w2=args.sigma_w2, q=args.q, sigma_b2=args.sigma_b2,
-                  dps=args.dps, method=args.method)
+                  dps=args.dps, method=args.method, backend=args.backend, certify=args.certify)
     if args.plot:
         from ..plotting import plot_density, save_figure
 
         save_figure(plot_density(res, log_lambda=args.log), args.plot)
     names = res.status_names()
-    dens = [mpmath.nstr(d, args.dps) if args.dps else repr(float(d)) for d in res.density]
+    def text(values):
+        return [mpmath.nstr(d, args.dps) if args.dps else repr(float(d)) for d in values]
+
+    dens = text(res.density)
+    bounds = {} if res.lower is None else {"lower": text(res.lower), "upper": text(res.upper)}
     if args.json:
         d = res.to_dict()
         if args.dps:  # keep every digit
             d["density"] = dens
-        print(dump_json({k: d[k] for k in ("lam", "density", "status", "atom", "lambda_max", "params")}))
+            d.update(bounds)
+        keys = ("lam", "density") + tuple(bounds) + ("status", "atom", "lambda_max", "params")
+        print(dump_json({k: d[k] for k in keys}))
     elif args.csv:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["lam", "density", "status"])
-        for x, y, s in zip(res.lam, dens, names):
-            writer.writerow([repr(float(x)), y, s])
+        writer.writerow(["lam", "density"] + list(bounds) + ["status"])
+        for i, (x, y, s) in enumerate(zip(res.lam, dens, names)):
+            writer.writerow([repr(float(x)), y] + [bounds[k][i] for k in bounds] + [s])
         sys.stdout.write(buf.getvalue())
     else:
         pr = res.params
