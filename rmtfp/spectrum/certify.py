@@ -110,7 +110,7 @@ class ScaledEquation:
 
 
 def _newton(eq: ScaledEquation, ell, z, maxit: int = 40):
-    """Newton on G from ell at the point z; returns (ell, step) or (None, None) when it does not settle."""
+    """Newton on G from ell at the point z; (ell, |last step|, G' before it), or Nones when it does not settle."""
     from flint import ctx
 
     tol = 2.0 ** (-ctx.prec + 6)
@@ -118,7 +118,7 @@ def _newton(eq: ScaledEquation, ell, z, maxit: int = 40):
     for _ in range(maxit):
         g, dg, _, _ = eq.G(ell, z)
         if not (g.is_finite() and dg.is_finite()) or dg.is_zero():
-            return None, None
+            return None, None, None
         step = _point(g / dg)
         # damp steps that grow (far from the root)
         s = abs(complex(step.mid()))
@@ -126,11 +126,11 @@ def _newton(eq: ScaledEquation, ell, z, maxit: int = 40):
             step = step * (0.5 / s)
         ell = _point(ell - step)
         if s <= tol * (1 + abs(complex(ell.mid()))):
-            return ell, s
+            return ell, s, dg
         if s > step_prev * 4 and s < 1e-3:
-            return None, None
+            return None, None, None
         step_prev = s
-    return None, None
+    return None, None, None
 
 
 def _krawczyk(eq: ScaledEquation, c, r: float, Z):
@@ -151,15 +151,19 @@ def _krawczyk(eq: ScaledEquation, c, r: float, Z):
     return None, X
 
 
-def _prove_point(eq: ScaledEquation, ell, z, outer=None):
-    """Prove the root near ell at the point z; the ball must lie in ``outer`` (if given). Returns K or None."""
+def _prove_point(eq: ScaledEquation, ell, z, outer=None, step: Optional[float] = None):
+    """Prove the root near ell at the point z; the ball must lie in ``outer`` (if given). Returns K or None.
+
+    ``step``: the size of the Newton step at ell if known (sets the radius of the first ball tried).
+    """
     from flint import ctx
 
     scale = 1 + abs(complex(ell.mid()))
-    g, dg, _, _ = eq.G(ell, z)
-    if not (g.is_finite() and dg.is_finite()) or dg.mid().is_zero():
-        return None
-    step = abs(complex((g / dg).mid()))
+    if step is None:
+        g, dg, _, _ = eq.G(ell, z)
+        if not (g.is_finite() and dg.is_finite()) or dg.mid().is_zero():
+            return None
+        step = abs(complex((g / dg).mid()))
     r = max(4 * step, scale * 2.0 ** (-ctx.prec + 12))
     for _ in range(3):
         K, X = _krawczyk(eq, ell, r, z)
@@ -182,13 +186,14 @@ def _seg(za, zb):
 _D_MAX = 0.12  # largest move of ell over one certified piece (rectangle arithmetic overestimates G' on wider balls)
 
 
-def _step(eq: ScaledEquation, ell_a, E_a, za: complex, zb: complex, certify: bool):
+def _step(eq: ScaledEquation, ell_a, E_a, za: complex, zb: complex, certify: bool, dg_a=None):
     """Carry the root from za (approximation ell_a, enclosure E_a or None) to zb along _interp.
 
     Pieces of adaptive length, each with an Euler predictor, a Krawczyk test
     on the whole piece (certify) and one Newton correction at its end; at zb
     Newton to convergence and a tight proof.  Returns (ell_b, E_b), E_b None
-    when not certified, ell_b None when the path was lost.
+    when not certified, ell_b None when the path was lost; also G' near
+    ell_b (for the next predictor).  ``dg_a``: G' near ell_a, if known.
     """
     from flint import acb
 
@@ -196,14 +201,14 @@ def _step(eq: ScaledEquation, ell_a, E_a, za: complex, zb: complex, certify: boo
     d_max = _D_MAX if certify else 0.5
     t, ell, E = 0.0, ell_a, E_a
     z = za
-    _, dg, _, _ = eq.G(ell, acb(z))
+    dg = dg_a if dg_a is not None else eq.G(ell, acb(z))[1]
     h = 1.0
     X_last = None
     for _ in range(4000):
         if t >= 1.0:
             break
         if not (dg.is_finite() and not dg.mid().is_zero()):
-            return None, None
+            return None, None, None
         slope = -(1 / (acb(z) * eq.L)) / dg  # d ell/dz
         while True:
             t1 = min(1.0, t + h)
@@ -214,7 +219,7 @@ def _step(eq: ScaledEquation, ell_a, E_a, za: complex, zb: complex, certify: boo
                 break
             h *= 0.9 * d_max / d
         if h < 1e-12:
-            return None, None
+            return None, None, None
         if certify:
             zm = _interp(z, z1, 0.5) if t1 < 1.0 or True else z1
             c = _point(ell + slope * acb(zm - z))
@@ -229,7 +234,7 @@ def _step(eq: ScaledEquation, ell_a, E_a, za: complex, zb: complex, certify: boo
         g, dg1, _, _ = eq.G(pred, acb(z1))
         if not (g.is_finite() and dg1.is_finite()) or dg1.mid().is_zero():
             if certify:
-                return None, None
+                return None, None, None
             h *= 0.5
             continue
         new = _point(pred - g / dg1)
@@ -244,14 +249,14 @@ def _step(eq: ScaledEquation, ell_a, E_a, za: complex, zb: complex, certify: boo
         ell, dg, z, t = new, dg1, z1, t1
         h *= 1.5
     if t < 1.0:
-        return None, None
-    ell_b, _ = _newton(eq, ell, acb(zb))
+        return None, None, None
+    ell_b, s, dg_b = _newton(eq, ell, acb(zb))
     if ell_b is None:
-        return None, None
+        return None, None, None
     if not certify:
-        return ell_b, None
-    E_b = _prove_point(eq, ell_b, acb(zb), outer=X_last)
-    return ell_b, E_b
+        return ell_b, None, dg_b
+    E_b = _prove_point(eq, ell_b, acb(zb), outer=X_last, step=s)
+    return ell_b, E_b, dg_b
 
 
 def _interp(za: complex, zb: complex, t: float) -> complex:
@@ -268,16 +273,16 @@ def _rad(E) -> float:
 
 
 def _vertical(eq: ScaledEquation, lam: float, certify: bool, m1, m2):
-    """Root at lambda + i0 by a path from a large eta; (ell, E) with E None when not proven."""
+    """Root at lambda + i0 by a path from a large eta; (ell, E, G') with E None when not proven."""
     from flint import acb, arb
 
     m1f, m2f = float(m1.mid()), float(m2.mid())
     eta = max(64 * m2f / m1f, 4 * lam, 1e-300)
     z = complex(lam, eta)
     w0 = m1f / z + m2f / z**2
-    ell, _ = _newton(eq, _point(eq.rhs(acb(w0), acb(z))), acb(z))
+    ell, _, dg = _newton(eq, _point(eq.rhs(acb(w0), acb(z))), acb(z))
     if ell is None:
-        return None, None
+        return None, None, None
     E = None
     if certify:
         zb = acb(z)
@@ -292,25 +297,25 @@ def _vertical(eq: ScaledEquation, lam: float, certify: bool, m1, m2):
     for _ in range(_MAX_VERTICAL):
         final = eta <= lam / 8
         target = 0.0 if final else max(eta * ratio, lam / 16)
-        ell_b, E_b = _step(eq, ell, E, complex(lam, eta), complex(lam, target), certify)
+        ell_b, E_b, dg_b = _step(eq, ell, E, complex(lam, eta), complex(lam, target), certify, dg)
         if ell_b is None:
-            return None, None
+            return None, None, None
         if certify and E is not None and E_b is None:
             if final:  # the real axis is not reached yet: go on down
                 final = False
                 target = eta / 4
-                ell_b, E_b = _step(eq, ell, E, complex(lam, eta), complex(lam, target), certify)
+                ell_b, E_b, dg_b = _step(eq, ell, E, complex(lam, eta), complex(lam, target), certify, dg)
                 if ell_b is None:
-                    return None, None
+                    return None, None, None
                 if E_b is None:
-                    return ell_b if target == 0 else None, None
+                    return (ell_b, None, dg_b) if target == 0 else (None, None, None)
         d = abs(complex((ell_b - ell).mid()))
-        ell, E, eta = ell_b, E_b, target
+        ell, E, eta, dg = ell_b, E_b, target, dg_b
         if eta == 0.0:
-            return ell, E
+            return ell, E, dg
         # next ratio: a move of ell of about 2 (the step is then cut into ~8 certified pieces)
         ratio = min(max(ratio ** (2 / max(d, 1e-3)), 1e-8), 0.5)
-    return None, None
+    return None, None, None
 
 
 def trace_roots(eq: ScaledEquation, lam: np.ndarray, certify: bool):
@@ -324,44 +329,56 @@ def trace_roots(eq: ScaledEquation, lam: np.ndarray, certify: bool):
     ells = [None] * n
     encl = [None] * n
     m1, m2 = eq.moments()
-    prev = None  # (lambda, ell, E)
+    prev = None  # (lambda, ell, E, G')
     for i in order:
         x = float(lam[i])
         ell = E = None
         if prev is not None:
-            ell, E = _step(eq, prev[1], prev[2], complex(prev[0], 0.0), complex(x, 0.0), certify)
+            ell, E, dg = _step(eq, prev[1], prev[2], complex(prev[0], 0.0), complex(x, 0.0), certify, prev[3])
             if certify and E is None:
                 ell = None
         if ell is None:
-            ell, E = _vertical(eq, x, certify, m1, m2)
+            ell, E, dg = _vertical(eq, x, certify, m1, m2)
         ells[i], encl[i] = ell, E
-        prev = (x, ell, E) if ell is not None else None
+        prev = (x, ell, E, dg) if ell is not None else None
     proven = np.array([e is not None for e in encl], dtype=bool)
     return ells, encl, proven
 
 
-def refine(eq: ScaledEquation, ell, z, prec: int, outer=None, certify: bool = False):
-    """Newton from ell to ``prec`` bits, doubling the precision; with certify, a Krawczyk ball inside ``outer``.
+def refine(eq: ScaledEquation, ell, z, prec: int, outer=None, certify: bool = False, start_bits: int = 48):
+    """Newton from ell (good to ``start_bits``) to ``prec`` bits; with certify, a Krawczyk ball inside ``outer``.
 
-    Returns (ell, K) where K is None unless certified.
+    One Newton step per doubling of the precision, then one more at ``prec``
+    whose size must be at the level of half the precision (quadratic
+    convergence: the error after it is at the rounding level); otherwise
+    plain Newton at ``prec``.  Returns (ell, K), K None unless certified,
+    ell None when Newton failed.
     """
-    from flint import acb, ctx
+    from flint import acb
 
-    p = 32
-    while True:
+    zb = acb(z)
+    p = start_bits
+    while p < prec:
         p = min(2 * p, prec)
-        with workprec(p):
-            ell2, _ = _newton(eq, _point(ell), acb(z), maxit=8)
-        if ell2 is None:
-            return None, None
-        ell = ell2
-        if p >= prec:
-            break
-    if not certify:
-        return ell, None
+        with workprec(p + 8):
+            g, dg, _, _ = eq.G(ell, zb)
+            if not (g.is_finite() and dg.is_finite()) or dg.mid().is_zero():
+                return None, None
+            ell = _point(ell - g / dg)
     with workprec(prec):
-        K = _prove_point(eq, ell, acb(z), outer=outer)
-    return ell, K
+        g, dg, _, _ = eq.G(ell, zb)
+        if not (g.is_finite() and dg.is_finite()) or dg.mid().is_zero():
+            return None, None
+        step = _point(g / dg)
+        if abs(complex(step.mid())) > 2.0 ** (-prec / 2 + 8) * (1 + abs(complex(ell.mid()))):
+            ell, _, _ = _newton(eq, ell, zb, maxit=8)
+            if ell is None:
+                return None, None
+        else:
+            ell = _point(ell - step)
+        if not certify:
+            return ell, None
+        return ell, _prove_point(eq, ell, zb, outer=outer, step=0.0)
 
 
 def density_enclosure(eq: ScaledEquation, E, lam: float):
