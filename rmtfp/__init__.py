@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import activations, ensembles, training
 from .activations import Activation
+from ._source_tree import register_validation
 from .errors import ConvergenceError, RmtfpError
 from .dynamics import *  # noqa: F401,F403
 from .dynamics import __all__ as _dynamics_all
@@ -30,3 +31,5 @@ __all__ = [
     *_sampling_all,
     *_spectrum_all,
 ]
+
+register_validation(__path__[0])  # in a source checkout the top-level validation/ folder is rmtfp.validation
