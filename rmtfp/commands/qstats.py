@@ -8,11 +8,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 import numpy as np
 
 from . import dump_json, int_at_least, parse_bounds, parse_scale
+from ._scheduler import add_scheduler_option, connect
 
 __all__ = ["register", "run", "parse_depths"]
 
@@ -77,6 +79,7 @@ def register(subparsers) -> None:
     run_ = p.add_argument_group("run and output")
     run_.add_argument("--workers", type=int_at_least("--workers"), default=None,
                       help="local worker processes (default: the available cores; 1 = this process)")
+    add_scheduler_option(run_)
     run_.add_argument("--confidence", type=float, default=0.95, help="of the mode interval (default: 0.95)")
     run_.add_argument("--bootstrap", type=int_at_least("--bootstrap", 0), default=2000,
                       help="bootstrap resamples (default: 2000)")
@@ -92,13 +95,15 @@ def run(args) -> int:
     from ..ensembles import q_statistics
 
     starts = grid(bounds=args.bounds, step=args.step, dim=args.dim)
-    t0 = time.perf_counter()
-    result = q_statistics(args.depths, width=args.width, activation=args.activation, weights=args.weights,
-                          n_networks=args.networks, rng=args.seed, workers=args.workers, dim=args.dim,
-                          scale=args.scale, confidence=args.confidence, n_bootstrap=args.bootstrap,
-                          progress=False if args.quiet else None, starts=starts, tol=args.tol,
-                          max_iter=args.max_iter, merge_tol=args.merge_tol, max_period=args.max_period,
-                          refine=not args.no_refine)
+    with contextlib.ExitStack() as stack:
+        executor = connect(args.scheduler, stack)
+        t0 = time.perf_counter()
+        result = q_statistics(args.depths, width=args.width, activation=args.activation, weights=args.weights,
+                              n_networks=args.networks, rng=args.seed, executor=executor, workers=args.workers,
+                              dim=args.dim, scale=args.scale, confidence=args.confidence,
+                              n_bootstrap=args.bootstrap, progress=False if args.quiet else None, starts=starts,
+                              tol=args.tol, max_iter=args.max_iter, merge_tol=args.merge_tol,
+                              max_period=args.max_period, refine=not args.no_refine)
     elapsed = time.perf_counter() - t0
     if args.plot:
         from ..plotting import plot_q_statistics, save_figure
