@@ -47,6 +47,7 @@ import inspect
 import math
 import numbers
 import os
+import warnings
 from typing import Any, Optional
 
 import numpy as np
@@ -55,6 +56,7 @@ from scipy import stats
 from ._threads import init_single_blas_thread_worker, single_blas_thread
 from . import activations as _activations
 from .activations import Activation
+from .errors import UnresolvedWarning
 from .dynamics import Network, contraction_constant, find_fixed_points, grid, lipschitz_bound
 
 __all__ = [
@@ -299,7 +301,9 @@ class _QTask:
 def _q_one(task: _QTask, item) -> tuple:
     depth, index = item
     net = _draw_network(task.net, _TAG_Q, depth, index, (depth, index))
-    res = find_fixed_points(net, task.starts, **task.options)
+    with warnings.catch_warnings():  # the ensemble reports its unresolved fraction itself
+        warnings.simplefilter("ignore", UnresolvedWarning)
+        res = find_fixed_points(net, task.starts, **task.options)
     st = res.status
     fractions = tuple(float(np.count_nonzero(st == s)) / st.size for s in _STATUSES)
     n_stable = sum(1 for s in res.stability if s.kind == "stable")

@@ -14,7 +14,7 @@ from rmtfp.cli import main
         (["basins", "--widths", "2,10,2", "--seed", "-1"], "--seed must be an integer >= 0, got -1"),
         (["basins", "--widths", "2,-5,2"], "--widths needs at least two positive integers"),
         (["basins", "--scale", "abc"], "--scale must be 'fan_in' or a number"),
-        (["basins", "--weights", "laplace"], "invalid choice: 'laplace'"),
+        (["basins", "--weights", "laplace"], "--weights must be one of normal, cauchy, got 'laplace'"),
         (["basins", "--max-iter", "0"], "--max-iter must be an integer >= 1"),
         (["qstats", "--depths", "1", "--networks", "0"], "--networks must be an integer >= 1, got 0"),
         (["qstats", "--bootstrap", "-1"], "--bootstrap must be an integer >= 0, got -1"),

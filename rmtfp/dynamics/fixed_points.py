@@ -17,11 +17,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import warnings
 from typing import Optional
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ..errors import UnresolvedWarning
 from .network import Network
 from .starts import grid
 
@@ -805,6 +807,11 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     params = dict(method="iteration", tol=tol, max_iter=max_iter, merge_tol=merge_tol, max_period=max_period,
                   refine=bool(refine), chunk_size=chunk_size, divergence_radius=divergence_radius,
                   refine_tol=refine_tol, neutral_tol=neutral_tol, norm="euclidean")
+    unresolved = float(np.mean(code == _UNRESOLVED))
+    if unresolved > 0.5:
+        warnings.warn(f"{100 * unresolved:.1f}% of the starts are unresolved after max_iter={max_iter} maps "
+                      f"(no fixed point, cycle or divergence detected): raise max_iter", UnresolvedWarning,
+                      stacklevel=2)
     return FixedPointResult(fixed_points=fps, labels=labels, status=status, cycles=tuple(cycles),
                             fractions=_fractions(code, labels, fps.shape[0], len(cycles)), stability=tuple(stab),
                             residuals=res, refined=refd, iterations=iters, starts=x0, params=params)

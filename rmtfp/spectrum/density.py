@@ -11,6 +11,7 @@ import mpmath
 import numpy as np
 
 from ..activations import Activation, get
+from ..errors import ConvergenceError
 from ..precision import check_dps, round_to, workdps
 from .equation import Equation
 from .solvers import Status, newton_continuation, papers_iteration, polynomial_roots, refine_on_real_axis
@@ -215,6 +216,7 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    _check_options(method, is_per_layer(q), options)
     lam = check_lam(lam)
     dps = check_dps(dps)
     if is_per_layer(q):
@@ -262,7 +264,12 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
         q_mp = mpmath.mpf(q)
     with workdps(dps):
         eq = Equation(act, depth, sw2_mp, q_mp, dps, mgf_method)
-        res = _solve(eq, lam, method, options, sup, params, start)
+        try:
+            res = _solve(eq, lam, method, options, sup, params, start)
+        except (ZeroDivisionError, OverflowError) as exc:  # mpmath arithmetic at the edge of its range
+            raise ConvergenceError(
+                f"density at dps={dps}: the {method} solver failed in mpmath ({type(exc).__name__}) at lambda in "
+                f"[{float(np.min(lam)):.3g}, {float(np.max(lam)):.3g}]; no density is reported there") from None
     return dataclasses.replace(res, density=round_to(res.density, dps), w=round_to(res.w, dps))
 
 
@@ -289,7 +296,42 @@ def _solve(eq: Equation, lam, method, options, sup, params, start=None) -> Densi
             [min(v, 0) for v in bk.imag(w)], dtype=object)
         # + 0.0 turns the -0.0 of an exactly real w (outside the support) into 0.0
         dens = -im / (np.pi * lam_b) + 0.0 if eq.dps is None else -im / (mpmath.pi * lam_b)
+        _reject_zero_inside(lam, dens, status, eq.depth, sup.lambda_max)
     return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
+
+
+def _reject_zero_inside(lam, dens, status, depth: int, lambda_max) -> None:
+    """For L >= 2 the continuous part reaches down to 0 (docs/theory.md): a density of exactly 0 (or not a
+    finite number) strictly inside (0, lambda_max) is an under/overflow, never the answer.  Such points are
+    marked NOT_CONVERGED in place."""
+    if depth < 2:
+        return
+    top = float(lambda_max) * (1 - 1e-6)
+    for i, (x, d) in enumerate(zip(lam, dens)):
+        if status[i] == Status.CONVERGED and float(x) < top and (d == 0 or not mpmath.isfinite(d)):
+            status[i] = Status.NOT_CONVERGED
+
+
+def _check_options(method: str, per_layer: bool, options: dict) -> None:
+    """Unknown keywords are named against the options ``density`` accepts for ``method``."""
+    import inspect
+
+    if not options:
+        return
+    from .layered import density_layered
+
+    solver = {"auto": newton_continuation, "newton": newton_continuation, "polynomial": polynomial_roots,
+              "iteration": papers_iteration}[method]
+    if per_layer:
+        solver = density_layered
+    skip = {"eq", "lam", "depth", "s", "c", "activation", "qs", "sigma_w2"}
+    allowed = [n for n, prm in inspect.signature(solver).parameters.items()
+               if n not in skip and prm.kind is prm.POSITIONAL_OR_KEYWORD]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"density() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; with "
+                        f"method={method!r}{' and per-layer q' if per_layer else ''} it accepts "
+                        f"{', '.join(allowed) or 'no solver options'}")
 
 
 def is_per_layer(q) -> bool:
