@@ -4,8 +4,9 @@ Each subcommand lives in :mod:`rmtfp.commands` as a module with
 ``register(subparsers)``, which adds its parser and sets ``func``.  Errors of
 input (``ValueError``/``TypeError``, and argparse's usage errors), of files
 that cannot be read or written (``OSError``) and of convergence become
-one-line messages on stderr and exit status 2 and 3; output files are
-checked before any work is done.
+one-line messages on stderr and exit status 2 and 3 (a run that does not fit
+in memory is refused with its size, status 2); output files are checked
+before any work is done.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return status
     except (ValueError, TypeError) as exc:
         print(f"rmtfp {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:
+        print(f"rmtfp {args.command}: error: not enough memory: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # the reader (head, less) closed the pipe: stop quietly, and keep the exit-time flush from failing again

@@ -569,6 +569,38 @@ def _run_chunk_unchecked(plan: _Plan, gens: list) -> tuple[list, list, np.ndarra
     return eigs, ranks, hq
 
 
+def _available_memory() -> Optional[int]:
+    """Bytes of memory available now (MemAvailable on Linux, else the physical memory), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if nbytes < 1024 or unit == "PiB":
+            return f"{nbytes:.3g} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.3g} PiB"  # pragma: no cover
+
+
+def _check_memory(needed: int, width: int, batch: int, dt) -> None:
+    """Refuse a run whose matrices cannot fit in the memory available, before drawing anything."""
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise MemoryError(f"width={width} needs {_size(needed)} ({batch} network(s) at once, {_BUFFERS_PER_SAMPLE} "
+                          f"{dt.name} matrices of {width} x {width} each, and the eigenvalues) but "
+                          f"{_size(available)} is available: use a smaller width (or batch)")
+
+
 def _sample(activation, depths, width, n_samples, weights, sigma_w2, sigma_b2, q, rng, dtype, batch, progress,
             method, workers) -> tuple:
     act = get(activation)
@@ -594,6 +626,7 @@ def _sample(activation, depths, width, n_samples, weights, sigma_w2, sigma_b2, q
     if batch is None:
         batch = int(min(n_samples, max(workers, _MEMORY_BUDGET // per_sample)))
     batch = min(_check_int("batch", batch, 1), n_samples)
+    _check_memory(batch * per_sample + n_samples * width * dt.itemsize, width, batch, dt)
     if law.kind == "scipy" and law.mean is None:
         law = dataclasses.replace(law, mean=math.nan)
     if law.variance is None:  # callable: standardised by contract
@@ -1047,7 +1080,20 @@ class SpectrumComparison:
 
 
 def ks_distance(sorted_x: np.ndarray, cdf: Callable, floor: float = -math.inf) -> float:
-    """sup over x >= floor of |F_n(x) - F(x)|, for sorted data and a CDF with ``cdf(x, left=True)`` = F(x-)."""
+    """sup over x >= floor of |F_n(x) - F(x)|, for sorted data and a CDF with ``cdf(x, left=True)`` = F(x-).
+
+    ``sorted_x`` must be a non-empty, finite, ascending 1-d array of eigenvalues of J J^T (>= 0): an empty
+    sample has no empirical CDF, and a NaN or negative eigenvalue is a failed computation, not data.
+    """
+    sorted_x = np.asarray(sorted_x, dtype=float)
+    if sorted_x.ndim != 1 or sorted_x.size == 0:
+        raise ValueError(f"ks_distance needs a non-empty 1-d sample, got shape {sorted_x.shape}")
+    if not np.all(np.isfinite(sorted_x)):
+        raise ValueError(f"ks_distance: the sample has {int(np.sum(~np.isfinite(sorted_x)))} non-finite values")
+    if sorted_x[0] < 0:
+        raise ValueError(f"ks_distance: eigenvalues of J J^T are >= 0, got {float(sorted_x[0])!r}")
+    if np.any(np.diff(sorted_x) < 0):
+        raise ValueError("ks_distance needs the sample sorted in ascending order")
     n = sorted_x.size
     i = np.arange(1, n + 1)
     keep = sorted_x >= floor
