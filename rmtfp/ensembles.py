@@ -53,6 +53,7 @@ from typing import Any, Optional
 import numpy as np
 from scipy import stats
 
+from ._results import jsonable_result, summary_repr
 from ._threads import init_single_blas_thread_worker, single_blas_thread
 from . import activations as _activations
 from .activations import Activation
@@ -398,6 +399,9 @@ class QStatistics:
             raise ValueError("this result was not produced by q_statistics in this session (no network spec)")
         return _draw_network(self._spec, _TAG_Q, int(depth), index, (int(depth), index))
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {
             "depths": self.depths,
@@ -661,6 +665,9 @@ class ContractionScan:
     def median(self) -> np.ndarray:
         return np.median(self.g, axis=1)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"betas": self.betas, "g": self.g, "lipschitz": self.lipschitz,
                 "quantile_levels": self.quantile_levels, "quantiles": self.quantiles, "median": self.median,
@@ -785,6 +792,9 @@ class CriticalBeta:
     confidence: float
     scan: ContractionScan
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"beta_cr": self.beta_cr, "interval": list(self.interval), "coverage": self.coverage,
                 "per_network": self.per_network, "spread": list(self.spread), "level": self.level,
@@ -931,6 +941,9 @@ class ContractionDepth:
         L = self.depths if depths is None else np.asarray(depths, dtype=float)
         return np.exp(self.intercept + self.slope * L)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"depths": self.depths, "g": self.g, "lipschitz": self.lipschitz, "log_g_mean": self.log_g_mean,
                 "log_g_stderr": self.log_g_stderr, "g0": self.g0, "g0_interval": list(self.g0_interval),

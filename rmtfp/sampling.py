@@ -41,6 +41,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from ._results import jsonable_result, summary_repr
 from ._threads import single_blas_thread
 from .activations import Activation, get
 from .errors import ConvergenceError
@@ -353,6 +354,9 @@ class JacobianSpectrum:
                     weights=dict(self.weights), q=None if self.q is None else list(self.q),
                     q_source=self.q_source, seed=self.seed, dtype=self.dtype, method=self.method)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self, eigenvalues: bool = True) -> dict:
         """JSON-ready dict; ``eigenvalues=False`` leaves out the (large) eigenvalue array."""
         m, se = self.moments(4)
@@ -401,6 +405,9 @@ class Concentration:
     width: int
     n_samples: int
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"thresholds": self.thresholds.tolist(), "fraction_below": self.fraction_below.tolist(),
                 "fraction_below_stderr": self.fraction_below_stderr.tolist(), "median": self.median,
@@ -463,6 +470,9 @@ class DepthScan:
         """:class:`Concentration` at each depth."""
         return tuple(spectrum_concentration(s, thresholds) for s in self.spectra)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self, eigenvalues: bool = False) -> dict:
         return {"depths": list(self.depths), "spectra": [s.to_dict(eigenvalues) for s in self.spectra],
                 "concentration": [c.to_dict() for c in self.concentration()]}
@@ -877,6 +887,9 @@ class SpectralCDF:
 
         return PchipInterpolator(np.log(self.lam), self.cdf, extrapolate=True)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"lam": self.lam.tolist(), "density": self.density.tolist(), "cdf": self.cdf.tolist(),
                 "atom": self.atom, "lambda_max": self.lambda_max, "unresolved_mass": self.unresolved_mass,
@@ -1064,6 +1077,9 @@ class SpectrumComparison:
         """Whether every statistic is within ``factor`` times its finite-width scale."""
         return bool(self.ks_ratio <= factor and np.all(self.moments_ratio <= factor))
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self, cdf: bool = False) -> dict:
         out = {"ks": self.ks, "ks_scale": self.ks_scale, "ks_ratio": self.ks_ratio, "ks_floor": self.ks_floor,
                "atom": self.atom, "atom_sampled": self.atom_sampled, "atom_expected": self.atom_expected,

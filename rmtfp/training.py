@@ -39,6 +39,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ._results import jsonable_result, summary_repr
 from . import activations as _activations
 from ._rng import generator
 from .dynamics import Network, find_fixed_points, grid
@@ -126,6 +127,9 @@ class EmployeeDataset:
         """x_k^* for every training photo, shape (M, n): the targets of eq. (2.6)."""
         return self.centres[self.train_labels]
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"centres": self.centres, "radius": self.radius, "train": self.train,
                 "train_labels": self.train_labels, "heldout": self.heldout,
@@ -411,6 +415,9 @@ class GradientCheck:
     eps: float
     rtol: float
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -542,6 +549,9 @@ class TrainingResult:
     def final_loss(self) -> float:
         return float(self.loss_history[-1])
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"loss_history": self.loss_history, "final_loss": self.final_loss, "params": dict(self.params),
                 "widths": list(self.network.widths), "activation": self.network.activation.name}
@@ -736,6 +746,9 @@ class IdentificationReport:
         """(status, labels) of the grid starts, for plotting the basins."""
         return self.grid_result.status[:self.n_grid], self.grid_result.labels[:self.n_grid]
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"Q": self.Q, "fixed_points": self.fixed_points, "stability": list(self.stability),
                 "matched": self.matched, "distances": self.distances, "train_in_basin": self.train_in_basin,
@@ -878,6 +891,9 @@ class TailFit:
     samples: np.ndarray
     confidence: float
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self, samples: bool = False) -> dict:
         out = {"alpha": self.alpha, "alpha_stderr": self.alpha_stderr,
                "alpha_interval": None if self.alpha_interval is None else list(self.alpha_interval),

@@ -23,6 +23,7 @@ from typing import Optional
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .._results import jsonable_result, summary_repr
 from ..errors import UnresolvedWarning
 from .network import Network
 from .starts import grid
@@ -60,6 +61,9 @@ class Stability:
     spectral_radius: float
     kind: str
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"eigenvalues": self.eigenvalues, "spectral_radius": self.spectral_radius, "kind": self.kind}
 
@@ -90,6 +94,9 @@ class Cycle:
     residual: float
     refined: bool
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"period": self.period, "points": self.points, "residual": self.residual,
                 "refined": self.refined, **{f"{k}": v for k, v in self.stability.to_dict().items()}}
@@ -157,6 +164,9 @@ class FixedPointResult:
             raise ValueError(f"kind must be 'fixed_point' or 'cycle', got {kind!r}")
         return (self.status == kind) & (self.labels == k)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         """Plain containers (numpy arrays left as arrays; see :func:`rmtfp.commands.to_jsonable`)."""
         return {

@@ -10,6 +10,7 @@ from typing import Any, Optional, Sequence, Union
 import mpmath
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from ..activations import Activation, get
 from ..errors import ConvergenceError
 from ..precision import check_dps, round_to, workdps
@@ -65,13 +66,15 @@ class DensityResult:
     def status_names(self) -> list[str]:
         return Status.names(self.status)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (floats; complex w as [re, im] pairs)."""
-        w = np.array([complex(v) for v in np.ravel(self.w)])
+        """JSON-ready dict: floats (strings of every digit for ``dps`` results), complex w as [re, im] pairs."""
         return {
-            "lam": [float(x) for x in np.ravel(self.lam)],
-            "density": [float(x) for x in np.ravel(self.density)],
-            "w": [[float(v.real), float(v.imag)] for v in w],
+            "lam": np.ravel(self.lam),
+            "density": np.ravel(self.density),
+            "w": np.ravel(self.w),
             "status": self.status_names(),
             "atom": float(self.atom),
             "lambda_max": float(self.lambda_max),

@@ -22,6 +22,7 @@ import mpmath
 import numpy as np
 from scipy import optimize
 
+from .._results import jsonable_result, summary_repr
 from ..activations import Activation
 from ..errors import ConvergenceError
 from ..precision import check_dps, round_to, workdps
@@ -49,9 +50,12 @@ class Support:
     w_edge: Any
     params: dict
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
-        return {"lambda_max": float(self.lambda_max), "atom": float(self.atom), "w_edge": float(self.w_edge),
-                "params": dict(self.params)}
+        # floats, or strings of every digit for dps results
+        return {"lambda_max": self.lambda_max, "atom": self.atom, "w_edge": self.w_edge, "params": dict(self.params)}
 
 
 def _two_point_edge(L: int, s: float, c: float):
