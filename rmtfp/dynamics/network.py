@@ -455,19 +455,23 @@ class Network:
                              "W0.., b0.. (numpy.savez)")
         with data:
             keys = set(data.files)
-            layers = [int(k[1:]) for k in keys if k[:1] in ("W", "b") and k[1:].isdigit()]
-            depth = max(layers) + 1 if layers else 0
+            depth = 0
+            while f"W{depth}" in keys:
+                depth += 1
             if depth == 0:
                 raise ValueError(f"weights file {name} has no W0 (found keys {sorted(keys)})")
-            missing = [f"{c}{i}" for i in range(depth) for c in "Wb" if f"{c}{i}" not in keys]
+            stored = "W0 and b0" if depth == 1 else f"W0..W{depth - 1} and b0..b{depth - 1}"
+            missing = [f"b{i}" for i in range(depth) if f"b{i}" not in keys]
             if missing:
-                raise ValueError(f"weights file {name} lacks {missing}: a network of depth {depth} stores "
-                                 f"W0..W{depth - 1} and b0..b{depth - 1} (zeros for layers without bias)")
+                raise ValueError(f"weights file {name} lacks bias vectors {missing}: a network of depth {depth} "
+                                 f"stores {stored} (zeros for layers without bias)")
             extra = sorted(k for k in keys - {f"W{i}" for i in range(depth)} - {f"b{i}" for i in range(depth)}
                            - {"activation", "last_activation"})
             if extra:
-                raise ValueError(f"weights file {name} has unexpected keys {extra}; "
-                                 f"expected W0..W{depth - 1}, b0..b{depth - 1}, activation, last_activation")
+                layered = [k for k in extra if k[:1] in ("W", "b") and k[1:].isdigit()]
+                gap = f" (W{depth} is missing: the layers stop at depth {depth})" if layered else ""
+                raise ValueError(f"weights file {name} has unexpected keys {extra}{gap}; "
+                                 f"expected {stored}, activation, last_activation")
 
             def read(key):
                 try:
