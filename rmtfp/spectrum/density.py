@@ -250,11 +250,13 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
 
     if dps is None:
         eq = Equation(act, depth, sigma_w2, q, None, mgf_method)
-        return _solve(eq, lam, method, options, sup, params)
+        with np.errstate(over="ignore", invalid="ignore"):  # float64 range exceeded: judged by the status
+            return _solve(eq, lam, method, options, sup, params)
     start = None
     if method == "newton":
         # float64 continuation, then Newton at full precision from its answer
-        start = _solve(Equation(act, depth, sigma_w2, q, None, mgf_method), lam, method, options, sup, params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            start = _solve(Equation(act, depth, sigma_w2, q, None, mgf_method), lam, method, options, sup, params)
     # full-precision parameters: mpmath numbers as given, q* solved at dps digits
     sw2_mp = sigma_w2_in if isinstance(sigma_w2_in, mpmath.mpf) else mpmath.mpf(sigma_w2)
     if q is None:
@@ -304,14 +306,12 @@ def _solve(eq: Equation, lam, method, options, sup, params, start=None) -> Densi
 
 
 def _reject_zero_inside(lam, dens, status, depth: int, lambda_max) -> None:
-    """For L >= 2 the continuous part reaches down to 0 (docs/theory.md): a density of exactly 0 (or not a
-    finite number) strictly inside (0, lambda_max) is an under/overflow, never the answer.  Such points are
-    marked NOT_CONVERGED in place."""
-    if depth < 2:
-        return
-    top = float(lambda_max) * (1 - 1e-6)
+    """For L >= 2 the continuous part reaches down to 0 (docs/theory.md): a density of exactly 0 strictly
+    inside (0, lambda_max) is an under/overflow, never the answer; nor is a density that is not a finite
+    number.  Such points are marked NOT_CONVERGED in place."""
+    top = float(lambda_max) * (1 - 1e-6) if depth >= 2 else -math.inf
     for i, (x, d) in enumerate(zip(lam, dens)):
-        if status[i] == Status.CONVERGED and float(x) < top and (d == 0 or not mpmath.isfinite(d)):
+        if status[i] == Status.CONVERGED and (not mpmath.isfinite(d) or (d == 0 and float(x) < top)):
             status[i] = Status.NOT_CONVERGED
 
 
