@@ -51,7 +51,6 @@ import warnings
 from typing import Any, Optional
 
 import numpy as np
-from scipy import stats
 
 from ._results import jsonable_result, summary_repr
 from ._threads import init_single_blas_thread_worker, single_blas_thread
@@ -824,6 +823,8 @@ def _crossings(betas: np.ndarray, g: np.ndarray, level: float) -> np.ndarray:
 
 def _median_interval(x: np.ndarray, confidence: float):
     """Order-statistic interval (x_(k), x_(n-k+1)) of the median with coverage >= confidence."""
+    from scipy import stats  # here, not at import: scipy.stats costs a second of CPU
+
     xs = np.sort(x)
     n = xs.size
     # coverage of (x_(k), x_(n+1-k)) is 1 - 2 P(Bin(n, 1/2) <= k - 1)
@@ -1040,6 +1041,8 @@ def contraction_vs_depth(depths, beta: float = 0.5, width: int = 100, activation
         mean[d] = logs.mean()
         se[d] = logs.std(ddof=1) / math.sqrt(pos.size) if pos.size > 1 else 0.0
     slope, s_slope, c, s_c, chi2 = _fit_log_linear(depth_arr, mean, se)
+    from scipy import stats
+
     t = float(stats.t.ppf(0.5 + confidence / 2, max(1, depth_arr.size - 2)))
     for a in (depth_arr, g, lip, mean, se):
         a.setflags(write=False)
