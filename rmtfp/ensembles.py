@@ -688,7 +688,7 @@ def contraction_scan(betas, width: int = 100, depth: int = 3, activation="tanh",
     on the grid, Phi is a contraction (g < 1) for beta above a critical
     beta_cr.  A hidden layer multiplies distances by about
     sigma sqrt(N) (E phi'^2)^{1/2} = N^{1/2 - beta} (E phi'^2)^{1/2}, so
-    beta_cr = 1/2 up to O(1 / log N) corrections for odd phi (THEORY).
+    beta_cr = 1/2 up to O(1 / log N) corrections for odd phi (docs/theory.md).
     With ``beta_reference="fan_in"`` (default) sigma_l = n_l^{-beta}, n_l
     the fan-in of layer l, so the expansion of the first layer (2 -> N) and
     the contraction of the last (N -> 2) cancel and beta = 1/2 is the papers'
@@ -900,7 +900,7 @@ class ContractionDepth:
     .. math:: \\overline{\\log g}(L) = c + L \\log g_0,
 
     weights 1/s_L^2 (s_L the standard error of the mean at depth L).  The
-    papers' g = g_0^L is the case c = 0; THEORY: it is an upper-bound shape,
+    papers' g = g_0^L is the case c = 0; docs/theory.md: it is an upper-bound shape,
     not an identity, hence the free intercept.
 
     Attributes

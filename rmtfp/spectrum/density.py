@@ -168,7 +168,7 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
             **options) -> DensityResult:
     """Eigenvalue density rho(lambda) of J J^T, J = prod_{l=1}^L D_l W_l.
 
-    Solves w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) (THEORY; the
+    Solves w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) (docs/theory.md; the
     papers' eq. (14)/(19) is the case sigma_w^2 = 1) and returns
     rho(lambda) = -Im w(lambda + i0)/(pi lambda).
 

@@ -7,7 +7,7 @@ real, and the equation gives lambda as a function of u,
 
 which decreases from +inf (u -> 0) to a minimum: that minimum is the upper
 edge lambda_max (a branch point, dF/dw = 0).  For the two-point laws
-m_K = c v u/(1 - v u) it is explicit (THEORY): the branch point solves
+m_K = c v u/(1 - v u) it is explicit (docs/theory.md): the branch point solves
 L w^2 + (L-1) w - c = 0 and lambda_max = s (1+w)(c+w)^L / w,
 s = (sigma_w^2 v)^L.  The atom at 0 has mass P(phi'(h) = 0).
 """
