@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import argparse
 import doctest
 import importlib.util
 import re
@@ -328,6 +329,8 @@ def test_cli_page_lists_every_command_and_option():
     for name, sub in parser._subparsers._group_actions[0].choices.items():  # noqa: SLF001
         assert f"## `rmtfp {name}`" in text
         for action in sub._actions:  # noqa: SLF001
+            if action.help == argparse.SUPPRESS:  # a hidden synonym (--quiet for --no-progress)
+                continue
             for flag in action.option_strings:
                 assert f"`{flag}" in text, f"{flag} of rmtfp {name} missing from docs/cli.md"
 
