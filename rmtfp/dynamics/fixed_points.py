@@ -15,7 +15,6 @@ reaches.
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
 import warnings
 from typing import Optional
@@ -25,6 +24,7 @@ from scipy.spatial import cKDTree
 
 from .._results import jsonable_result, summary_repr
 from ..errors import UnresolvedWarning
+from .._checks import int_at_least, positive_real
 from .network import Network
 from .starts import grid
 
@@ -209,20 +209,10 @@ def _check_starts(starts, n: int) -> np.ndarray:
     return x
 
 
-def _positive(name: str, value, integer: bool = False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if integer:
-        ok = ok and float(value).is_integer()
-    if not ok or not math.isfinite(value) or value <= 0:
-        kind = "a positive integer" if integer else "a finite number > 0"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    return int(value) if integer else float(value)
-
-
 def _chunk_rows(net: Network, chunk_size, per_row: int) -> int:
     if chunk_size is None:
         return max(64, _CHUNK_ELEMENTS // max(1, per_row))
-    return _positive("chunk_size", chunk_size, integer=True)
+    return int_at_least("chunk_size", chunk_size, 1, integral_floats=True)
 
 
 # ----------------------------------------------------------------- maps
@@ -702,10 +692,10 @@ def _default_starts(starts, n: int) -> np.ndarray:
 
 
 def _check_common(tol, merge_tol, divergence_radius, refine_tol, neutral_tol):
-    tol = _positive("tol", tol)
-    merge_tol = _positive("merge_tol", merge_tol)
-    divergence_radius = _positive("divergence_radius", divergence_radius)
-    refine_tol = _positive("refine_tol", refine_tol)
+    tol = positive_real("tol", tol)
+    merge_tol = positive_real("merge_tol", merge_tol)
+    divergence_radius = positive_real("divergence_radius", divergence_radius)
+    refine_tol = positive_real("refine_tol", refine_tol)
     if not (isinstance(neutral_tol, numbers.Real) and 0 <= neutral_tol < 1):
         raise ValueError(f"neutral_tol must be a number in [0, 1), got {neutral_tol!r}")
     return tol, merge_tol, divergence_radius, refine_tol, float(neutral_tol)
@@ -784,8 +774,8 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     x0 = _default_starts(starts, n)
     tol, merge_tol, divergence_radius, refine_tol, neutral_tol = _check_common(
         tol, merge_tol, divergence_radius, refine_tol, neutral_tol)
-    max_iter = _positive("max_iter", max_iter, integer=True)
-    max_period = _positive("max_period", max_period, integer=True)
+    max_iter = int_at_least("max_iter", max_iter, 1, integral_floats=True)
+    max_period = int_at_least("max_period", max_period, 1, integral_floats=True)
     rows = _chunk_rows(net, chunk_size, max(net.widths))
     jrows = _chunk_rows(net, chunk_size, max(net.widths) * n)
     if not isinstance(refine, (bool, np.bool_)):
@@ -863,7 +853,7 @@ def find_all_fixed_points(net: Network, starts, tol: float = 1e-12, max_iter: in
     x0 = _check_starts(starts, n)
     tol, merge_tol, divergence_radius, _, neutral_tol = _check_common(tol, merge_tol, divergence_radius, tol,
                                                                       neutral_tol)
-    max_iter = _positive("max_iter", max_iter, integer=True)
+    max_iter = int_at_least("max_iter", max_iter, 1, integral_floats=True)
     jrows = _chunk_rows(net, chunk_size, max(net.widths) * n)
     x, r, steps = _newton(_fixed_point_fun(net, jrows), x0, max_steps=max_iter, radius=divergence_radius)
     xn = _norm(x)

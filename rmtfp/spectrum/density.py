@@ -11,6 +11,7 @@ import mpmath
 import numpy as np
 
 from .._results import jsonable_result, summary_repr
+from .._checks import int_at_least
 from ..activations import Activation, get
 from ..errors import ConvergenceError
 from ..precision import check_dps, round_to, workdps
@@ -99,12 +100,6 @@ def check_lam(lam) -> np.ndarray:
     return arr
 
 
-def _check_depth(depth) -> int:
-    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 1:
-        raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
-    return int(depth)
-
-
 def _check_variance(name: str, value, allow_zero: bool) -> float:
     if isinstance(value, str) and value.strip().lower() in ("inf", "infinite", "cauchy"):
         raise ValueError(
@@ -132,7 +127,7 @@ def resolve_parameters(activation, depth, sigma_w2, q, sigma_b2):
     None only when the law of D^2 does not depend on q.
     """
     act = get(activation)
-    depth = _check_depth(depth)
+    depth = int_at_least("depth", depth, 1)
     sigma_w2 = _check_variance("sigma_w2", sigma_w2, allow_zero=False)
     sigma_b2 = _check_variance("sigma_b2", sigma_b2, allow_zero=True)
     if q is not None and not isinstance(q, numbers.Real):
@@ -345,7 +340,7 @@ def is_per_layer(q) -> bool:
 def resolve_layered(activation, depth, q, sigma_w2, sigma_b2, dps=None):
     """Validate a per-layer q: returns (activation, depth, [q_1..q_L], sigma_w2)."""
     act = get(activation)
-    depth = _check_depth(depth)
+    depth = int_at_least("depth", depth, 1)
     qs = [_check_variance(f"q[{i}]", v, allow_zero=False) for i, v in enumerate(q)]
     if len(qs) != depth:
         raise ValueError(f"q must have one value per layer: got {len(qs)} values for depth={depth}")
