@@ -10,7 +10,6 @@ import os
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from .. import activations as _activations
 from .._checks import int_at_least
