@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import warnings
 from typing import Optional
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .._results import jsonable_result, summary_repr
+from ..errors import UnresolvedWarning
 from .._checks import int_at_least, positive_real
 from .network import Network
 from .starts import grid
@@ -58,6 +61,9 @@ class Stability:
     spectral_radius: float
     kind: str
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"eigenvalues": self.eigenvalues, "spectral_radius": self.spectral_radius, "kind": self.kind}
 
@@ -88,6 +94,9 @@ class Cycle:
     residual: float
     refined: bool
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"period": self.period, "points": self.points, "residual": self.residual,
                 "refined": self.refined, **{f"{k}": v for k, v in self.stability.to_dict().items()}}
@@ -155,6 +164,9 @@ class FixedPointResult:
             raise ValueError(f"kind must be 'fixed_point' or 'cycle', got {kind!r}")
         return (self.status == kind) & (self.labels == k)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         """Plain containers (numpy arrays left as arrays; see :func:`rmtfp.commands.to_jsonable`)."""
         return {
@@ -795,6 +807,11 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     params = dict(method="iteration", tol=tol, max_iter=max_iter, merge_tol=merge_tol, max_period=max_period,
                   refine=bool(refine), chunk_size=chunk_size, divergence_radius=divergence_radius,
                   refine_tol=refine_tol, neutral_tol=neutral_tol, norm="euclidean")
+    unresolved = float(np.mean(code == _UNRESOLVED))
+    if unresolved > 0.5:
+        warnings.warn(f"{100 * unresolved:.1f}% of the starts are unresolved after max_iter={max_iter} maps "
+                      f"(no fixed point, cycle or divergence detected): raise max_iter", UnresolvedWarning,
+                      stacklevel=2)
     return FixedPointResult(fixed_points=fps, labels=labels, status=status, cycles=tuple(cycles),
                             fractions=_fractions(code, labels, fps.shape[0], len(cycles)), stability=tuple(stab),
                             residuals=res, refined=refd, iterations=iters, starts=x0, params=params)

@@ -10,6 +10,7 @@ from typing import Optional
 
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from .. import activations as _activations
 from .._checks import int_at_least
 from ..dynamics import Network, contraction_constant, grid, lipschitz_bound
@@ -110,6 +111,9 @@ class ContractionScan:
     def median(self) -> np.ndarray:
         return np.median(self.g, axis=1)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"betas": self.betas, "g": self.g, "lipschitz": self.lipschitz,
                 "quantile_levels": self.quantile_levels, "quantiles": self.quantiles, "median": self.median,
@@ -131,7 +135,7 @@ def contraction_scan(betas, width: int = 100, depth: int = 3, activation="tanh",
     on the grid, Phi is a contraction (g < 1) for beta above a critical
     beta_cr.  A hidden layer multiplies distances by about
     sigma sqrt(N) (E phi'^2)^{1/2} = N^{1/2 - beta} (E phi'^2)^{1/2}, so
-    beta_cr = 1/2 up to O(1 / log N) corrections for odd phi (THEORY).
+    beta_cr = 1/2 up to O(1 / log N) corrections for odd phi (docs/theory.md).
     With ``beta_reference="fan_in"`` (default) sigma_l = n_l^{-beta}, n_l
     the fan-in of layer l, so the expansion of the first layer (2 -> N) and
     the contraction of the last (N -> 2) cancel and beta = 1/2 is the papers'

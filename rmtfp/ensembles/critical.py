@@ -7,8 +7,8 @@ import math
 import numbers
 
 import numpy as np
-from scipy import stats
 
+from .._results import jsonable_result, summary_repr
 from .._checks import open_fraction
 from .contraction import ContractionScan, contraction_scan
 
@@ -47,6 +47,9 @@ class CriticalBeta:
     confidence: float
     scan: ContractionScan
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"beta_cr": self.beta_cr, "interval": list(self.interval), "coverage": self.coverage,
                 "per_network": self.per_network, "spread": list(self.spread), "level": self.level,
@@ -76,6 +79,8 @@ def _crossings(betas: np.ndarray, g: np.ndarray, level: float) -> np.ndarray:
 
 def _median_interval(x: np.ndarray, confidence: float):
     """Order-statistic interval (x_(k), x_(n-k+1)) of the median with coverage >= confidence."""
+    from scipy import stats  # here, not at import: scipy.stats costs a second of CPU
+
     xs = np.sort(x)
     n = xs.size
     # coverage of (x_(k), x_(n+1-k)) is 1 - 2 P(Bin(n, 1/2) <= k - 1)

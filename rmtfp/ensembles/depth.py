@@ -9,8 +9,8 @@ import numbers
 from typing import Optional
 
 import numpy as np
-from scipy import stats
 
+from .._results import jsonable_result, summary_repr
 from .. import activations as _activations
 from .._checks import int_at_least, open_fraction
 from .contraction import _BETA_REFERENCES, _G_METHODS, _GTask, _g_one, _points
@@ -26,7 +26,7 @@ class ContractionDepth:
     .. math:: \\overline{\\log g}(L) = c + L \\log g_0,
 
     weights 1/s_L^2 (s_L the standard error of the mean at depth L).  The
-    papers' g = g_0^L is the case c = 0; THEORY: it is an upper-bound shape,
+    papers' g = g_0^L is the case c = 0; docs/theory.md: it is an upper-bound shape,
     not an identity, hence the free intercept.
 
     Attributes
@@ -68,6 +68,9 @@ class ContractionDepth:
         L = self.depths if depths is None else np.asarray(depths, dtype=float)
         return np.exp(self.intercept + self.slope * L)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"depths": self.depths, "g": self.g, "lipschitz": self.lipschitz, "log_g_mean": self.log_g_mean,
                 "log_g_stderr": self.log_g_stderr, "g0": self.g0, "g0_interval": list(self.g0_interval),
@@ -164,6 +167,8 @@ def contraction_vs_depth(depths, beta: float = 0.5, width: int = 100, activation
         mean[d] = logs.mean()
         se[d] = logs.std(ddof=1) / math.sqrt(pos.size) if pos.size > 1 else 0.0
     slope, s_slope, c, s_c, chi2 = _fit_log_linear(depth_arr, mean, se)
+    from scipy import stats  # here, not at import: scipy.stats costs a second of CPU
+
     t = float(stats.t.ppf(0.5 + confidence / 2, max(1, depth_arr.size - 2)))
     for a in (depth_arr, g, lip, mean, se):
         a.setflags(write=False)

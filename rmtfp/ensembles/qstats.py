@@ -6,14 +6,16 @@ import concurrent.futures
 import dataclasses
 import inspect
 import math
+import warnings
 from typing import Any, Optional
 
 import numpy as np
-from scipy import stats
 
+from .._results import jsonable_result, summary_repr
 from .. import activations as _activations
 from .._checks import int_at_least, open_fraction
 from ..dynamics import Network, find_fixed_points, grid
+from ..errors import UnresolvedWarning
 from .tasks import (_TAG_BOOT, _TAG_Q, _activation_spec, _depths, _describe, _draw_network, _NetSpec, _root_seed,
                     _run_tasks, _weights_spec)
 
@@ -32,7 +34,9 @@ class _QTask:
 def _q_one(task: _QTask, item) -> tuple:
     depth, index = item
     net = _draw_network(task.net, _TAG_Q, depth, index, (depth, index))
-    res = find_fixed_points(net, task.starts, **task.options)
+    with warnings.catch_warnings():  # the ensemble reports its unresolved fraction itself
+        warnings.simplefilter("ignore", UnresolvedWarning)
+        res = find_fixed_points(net, task.starts, **task.options)
     st = res.status
     fractions = tuple(float(np.count_nonzero(st == s)) / st.size for s in _STATUSES)
     n_stable = sum(1 for s in res.stability if s.kind == "stable")
@@ -127,6 +131,9 @@ class QStatistics:
             raise ValueError("this result was not produced by q_statistics in this session (no network spec)")
         return _draw_network(self._spec, _TAG_Q, int(depth), index, (int(depth), index))
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {
             "depths": self.depths,

@@ -12,7 +12,6 @@ import os
 from typing import Any, Optional
 
 import numpy as np
-from scipy import stats
 
 from .. import activations as _activations
 from .._checks import int_at_least

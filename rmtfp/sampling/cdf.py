@@ -9,6 +9,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from .._checks import int_at_least, positive_real
 from ..activations import Activation, get
 from ..errors import ConvergenceError
@@ -75,6 +76,9 @@ class SpectralCDF:
 
         return PchipInterpolator(np.log(self.lam), self.cdf, extrapolate=True)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"lam": self.lam.tolist(), "density": self.density.tolist(), "cdf": self.cdf.tolist(),
                 "atom": self.atom, "lambda_max": self.lambda_max, "unresolved_mass": self.unresolved_mass,

@@ -8,6 +8,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from .._checks import int_at_least, positive_real
 from ..activations import get
 from .cdf import SpectralCDF, _theory, spectral_cdf
@@ -88,6 +89,9 @@ class SpectrumComparison:
         """Whether every statistic is within ``factor`` times its finite-width scale."""
         return bool(self.ks_ratio <= factor and np.all(self.moments_ratio <= factor))
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self, cdf: bool = False) -> dict:
         out = {"ks": self.ks, "ks_scale": self.ks_scale, "ks_ratio": self.ks_ratio, "ks_floor": self.ks_floor,
                "atom": self.atom, "atom_sampled": self.atom_sampled, "atom_expected": self.atom_expected,
@@ -104,7 +108,20 @@ class SpectrumComparison:
 
 
 def ks_distance(sorted_x: np.ndarray, cdf: Callable, floor: float = -math.inf) -> float:
-    """sup over x >= floor of |F_n(x) - F(x)|, for sorted data and a CDF with ``cdf(x, left=True)`` = F(x-)."""
+    """sup over x >= floor of |F_n(x) - F(x)|, for sorted data and a CDF with ``cdf(x, left=True)`` = F(x-).
+
+    ``sorted_x`` must be a non-empty, finite, ascending 1-d array of eigenvalues of J J^T (>= 0): an empty
+    sample has no empirical CDF, and a NaN or negative eigenvalue is a failed computation, not data.
+    """
+    sorted_x = np.asarray(sorted_x, dtype=float)
+    if sorted_x.ndim != 1 or sorted_x.size == 0:
+        raise ValueError(f"ks_distance needs a non-empty 1-d sample, got shape {sorted_x.shape}")
+    if not np.all(np.isfinite(sorted_x)):
+        raise ValueError(f"ks_distance: the sample has {int(np.sum(~np.isfinite(sorted_x)))} non-finite values")
+    if sorted_x[0] < 0:
+        raise ValueError(f"ks_distance: eigenvalues of J J^T are >= 0, got {float(sorted_x[0])!r}")
+    if np.any(np.diff(sorted_x) < 0):
+        raise ValueError("ks_distance needs the sample sorted in ascending order")
     n = sorted_x.size
     i = np.arange(1, n + 1)
     keep = sorted_x >= floor

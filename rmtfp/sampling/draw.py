@@ -10,7 +10,6 @@ import os
 from typing import Optional, Sequence, Union
 
 import numpy as np
-from scipy import stats
 
 from .._checks import int_at_least, positive_real
 from .._threads import single_blas_thread
@@ -188,6 +187,38 @@ def _run_chunk_unchecked(plan: _Plan, gens: list) -> tuple[list, list, np.ndarra
     return eigs, ranks, hq
 
 
+def _available_memory() -> Optional[int]:
+    """Bytes of memory available now (MemAvailable on Linux, else the physical memory), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if nbytes < 1024 or unit == "PiB":
+            return f"{nbytes:.3g} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.3g} PiB"  # pragma: no cover
+
+
+def _check_memory(needed: int, width: int, batch: int, dt) -> None:
+    """Refuse a run whose matrices cannot fit in the memory available, before drawing anything."""
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise MemoryError(f"width={width} needs {_size(needed)} ({batch} network(s) at once, {_BUFFERS_PER_SAMPLE} "
+                          f"{dt.name} matrices of {width} x {width} each, and the eigenvalues) but "
+                          f"{_size(available)} is available: use a smaller width (or batch)")
+
+
 def _sample(activation, depths, width, n_samples, weights, sigma_w2, sigma_b2, q, rng, dtype, batch, progress,
             method, workers) -> tuple:
     act = get(activation)
@@ -213,6 +244,7 @@ def _sample(activation, depths, width, n_samples, weights, sigma_w2, sigma_b2, q
     if batch is None:
         batch = int(min(n_samples, max(workers, _MEMORY_BUDGET // per_sample)))
     batch = min(int_at_least("batch", batch, 1, integral_floats=True), n_samples)
+    _check_memory(batch * per_sample + n_samples * width * dt.itemsize, width, batch, dt)
     if law.kind == "scipy" and law.mean is None:
         law = dataclasses.replace(law, mean=math.nan)
     if law.variance is None:  # callable: standardised by contract

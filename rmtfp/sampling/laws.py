@@ -8,7 +8,6 @@ import numbers
 from typing import Any, Optional
 
 import numpy as np
-from scipy import stats
 
 
 

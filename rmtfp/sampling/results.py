@@ -9,6 +9,7 @@ from typing import Optional
 
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from .._checks import int_at_least
 
 
@@ -102,6 +103,9 @@ class JacobianSpectrum:
                     weights=dict(self.weights), q=None if self.q is None else list(self.q),
                     q_source=self.q_source, seed=self.seed, dtype=self.dtype, method=self.method)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self, eigenvalues: bool = True) -> dict:
         """JSON-ready dict; ``eigenvalues=False`` leaves out the (large) eigenvalue array."""
         m, se = self.moments(4)
@@ -150,6 +154,9 @@ class Concentration:
     width: int
     n_samples: int
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"thresholds": self.thresholds.tolist(), "fraction_below": self.fraction_below.tolist(),
                 "fraction_below_stderr": self.fraction_below_stderr.tolist(), "median": self.median,
@@ -212,6 +219,9 @@ class DepthScan:
         """:class:`Concentration` at each depth."""
         return tuple(spectrum_concentration(s, thresholds) for s in self.spectra)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self, eigenvalues: bool = False) -> dict:
         return {"depths": list(self.depths), "spectra": [s.to_dict(eigenvalues) for s in self.spectra],
                 "concentration": [c.to_dict() for c in self.concentration()]}

@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from .. import activations as _activations
 from .._checks import int_at_least, positive_real
 from .._rng import generator
@@ -70,6 +71,9 @@ class TrainingResult:
     def final_loss(self) -> float:
         return float(self.loss_history[-1])
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"loss_history": self.loss_history, "final_loss": self.final_loss, "params": dict(self.params),
                 "widths": list(self.network.widths), "activation": self.network.activation.name}

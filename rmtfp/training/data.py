@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from .._checks import int_at_least, positive_real
 from .._rng import generator
 
@@ -63,6 +64,9 @@ class EmployeeDataset:
         """x_k^* for every training photo, shape (M, n): the targets of eq. (2.6)."""
         return self.centres[self.train_labels]
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"centres": self.centres, "radius": self.radius, "train": self.train,
                 "train_labels": self.train_labels, "heldout": self.heldout,

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from .._checks import int_at_least, positive_real
 from .._rng import generator
 from ..dynamics import Network
@@ -151,6 +152,9 @@ class GradientCheck:
     eps: float
     rtol: float
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

@@ -7,6 +7,7 @@ from typing import Optional
 
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from .._checks import positive_real
 from ..dynamics import Network, find_fixed_points, grid
 from .data import EmployeeDataset
@@ -75,6 +76,9 @@ class IdentificationReport:
         """(status, labels) of the grid starts, for plotting the basins."""
         return self.grid_result.status[:self.n_grid], self.grid_result.labels[:self.n_grid]
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"Q": self.Q, "fixed_points": self.fixed_points, "stability": list(self.stability),
                 "matched": self.matched, "distances": self.distances, "train_in_basin": self.train_in_basin,

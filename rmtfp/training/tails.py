@@ -9,6 +9,7 @@ from typing import Optional
 
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
 from .._checks import int_at_least, positive_real
 from .._rng import generator
 
@@ -47,6 +48,9 @@ class TailFit:
     samples: np.ndarray
     confidence: float
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self, samples: bool = False) -> dict:
         out = {"alpha": self.alpha, "alpha_stderr": self.alpha_stderr,
                "alpha_interval": None if self.alpha_interval is None else list(self.alpha_interval),
