@@ -207,3 +207,13 @@ def test_long_runs_announce_their_cost(monkeypatch, capsys):
     monkeypatch.setattr(esd, "ANNOUNCE_SECONDS", 0.0)  # every run counts as long
     assert main(["esd", "--activation", "linear", "--lam", "0.5,1,2", "--dps", "20", "--csv"]) == 0
     assert re.search(r"3 points at 20 digits: about \d+ s \(\S+ s a point\)", capsys.readouterr().err)
+
+
+def test_very_high_precision_is_announced_before_it_starts(monkeypatch, capsys):
+    from rmtfp.commands import esd
+
+    monkeypatch.setattr(esd, "SLOW_DPS", 20)  # stand-in for the 100+ digits that take minutes a point
+    assert main(["esd", "--activation", "linear", "--lam", "1", "--dps", "20", "--csv"]) == 0
+    assert "1 point(s) at 20 digits: each can take minutes" in capsys.readouterr().err
+    assert main(["esd", "--activation", "linear", "--lam", "1", "--dps", "19", "--csv"]) == 0
+    assert "minutes" not in capsys.readouterr().err
