@@ -217,3 +217,19 @@ def test_very_high_precision_is_announced_before_it_starts(monkeypatch, capsys):
     assert "1 point(s) at 20 digits: each can take minutes" in capsys.readouterr().err
     assert main(["esd", "--activation", "linear", "--lam", "1", "--dps", "19", "--csv"]) == 0
     assert "minutes" not in capsys.readouterr().err
+
+
+def test_basins_has_a_progress_bar_on_a_terminal(capsys, monkeypatch):
+    import sys
+
+    argv = ["basins", "--widths", "2,8,2", "--seed", "0", "--step", "0.25", "--json"]
+    assert main(argv) == 0
+    assert "iterating" not in capsys.readouterr().err  # not a terminal: no frames
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(argv) == 0
+    with_bar = capsys.readouterr()
+    assert "iterating" in with_bar.err and "map" in with_bar.err and "basins" in with_bar.err
+    assert main(argv + ["--no-progress"]) == 0
+    without = capsys.readouterr()
+    assert "iterating" not in without.err
+    assert json.loads(with_bar.out) == json.loads(without.out)  # the bar does not change the result
