@@ -74,6 +74,7 @@ def _weight_law(choices: Sequence[str]):
                 f"--weights must be one of {', '.join(choices)}, got {text!r}")
         return law
 
+    parse.laws = tuple(choices)  # what the command accepts (tests, docs)
     return parse
 
 
