@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 
+from ._source_tree import register_validation
 from .errors import ConvergenceError, RmtfpError, UnresolvedWarning
 
 __version__ = "0.1.0"
@@ -53,3 +54,6 @@ def __getattr__(name: str):
 
 def __dir__() -> list:
     return sorted(set(globals()) | set(_all()))
+
+
+register_validation(__path__[0])  # in a source checkout the top-level validation/ folder is rmtfp.validation

@@ -19,12 +19,12 @@ import re
 import numpy as np
 import pytest
 
-import validation
+from rmtfp import validation
 from rmtfp.cli import main
 from rmtfp.commands.validate import parse_only
-from validation import report as vreport
-from validation._common import (CORRECTED, ERROR, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, STATUSES, Check, jsonable,
-                                proportion_interval, proportion_verdict)
+from rmtfp.validation import report as vreport
+from rmtfp.validation._common import (CORRECTED, ERROR, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, STATUSES, Check,
+                                      jsonable, proportion_interval, proportion_verdict)
 
 CLAIMS = validation.available()
 

@@ -74,9 +74,9 @@ def run(args) -> int:
     import numpy as np
 
     import rmtfp
-    import validation
-    from validation import report
-    from validation._common import single_threaded_blas
+    from rmtfp import validation
+    from rmtfp.validation import report
+    from rmtfp.validation._common import single_threaded_blas
 
     numbers = args.only if args.only is not None else validation.available()
     unknown = [n for n in numbers if n not in validation.CLAIMS]
