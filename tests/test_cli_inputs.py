@@ -136,7 +136,7 @@ def test_density_names_itself_and_its_options_for_an_unknown_keyword():
 # ------------------------------------------------------------------ validate --out
 
 def test_validate_checks_its_report_folder_before_computing(tmp_path, capsys, monkeypatch):
-    import validation
+    from rmtfp import validation
 
     def must_not_run(*args, **kwargs):  # pragma: no cover - the point of the test
         raise AssertionError("a claim ran before --out was checked")
