@@ -160,12 +160,13 @@ def judge(cells: list) -> dict:
             if k != "networks":
                 tot[k] += c[k]
     worst = max(rows, key=lambda r: (r["rate"], r["attracting_cycles"]))
+    where = f"L = {worst['depth']}, N = {worst['width']}" if worst["depth"] > 1 else "L = 1 (one 2 x 2 layer)"
     deep = [r for r in rows if r["depth"] >= 2]
     deep_two, deep_n = sum(r["two_or_more_fixed_points"] for r in deep), sum(r["networks"] for r in deep)
     numbers = dict(tot, counterexample_rate=tot["two_or_more_fixed_points"] / tot["networks"],
                    two_or_more_fixed_points_at_depth_1=tot["two_or_more_fixed_points"] - deep_two,
                    two_or_more_fixed_points_at_depth_2_up=deep_two, networks_at_depth_2_up=deep_n,
-                   highest_rate_cell=f"{worst['activation']}, L = {worst['depth']}, N = {worst['width']}: "
+                   highest_rate_cell=f"{worst['activation']}, {where}: "
                                      f"{worst['two_or_more_fixed_points']}/{worst['networks']} with >= 2 fixed "
                                      f"points, {worst['attracting_cycles']} with cycles",
                    per_cell=rows)
@@ -177,7 +178,7 @@ def judge(cells: list) -> dict:
                 "summary": f"{two} of {n} networks have two or more fixed points, {two - deep_two} of them at L = 1 "
                            f"(one 2 x 2 layer) and {deep_two} of {deep_n} at L >= 2 (highest "
                            f"{worst['two_or_more_fixed_points']}/{worst['networks']} at {worst['activation']}, "
-                           f"L = {worst['depth']}, N = {worst['width']}); {apart}."}
+                           f"{where}); {apart}."}
     if tot["undecided"]:
         return {"status": INCONCLUSIVE, "numbers": numbers,
                 "summary": f"no network of {n} has two or more fixed points, but {tot['undecided']} are undecided "
