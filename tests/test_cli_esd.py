@@ -77,7 +77,7 @@ def test_bad_lam_syntax_is_a_usage_error(capsys, lam):
 
 
 def test_non_convergence_is_reported(capsys):
-    # the papers' iteration at L = 1 hits N0 on the bulk (THEORY)
+    # the papers' iteration at L = 1 hits N0 on the bulk (docs/theory.md)
     assert main(["esd", "--activation", "relu", "--depth", "1", "--lam", "0.5", "--method", "iteration"]) == 3
     captured = capsys.readouterr()
     assert "max_iter" in captured.out

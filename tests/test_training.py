@@ -12,7 +12,6 @@ from rmtfp import Network
 from rmtfp.commands import dump_json
 from rmtfp.training import (
     EmployeeDataset,
-    _Adam,
     employee_dataset,
     gradient_check,
     identification_report,
@@ -21,6 +20,7 @@ from rmtfp.training import (
     train_autoencoder,
     weight_spectrum_tail,
 )
+from rmtfp.training.autoencoder import _Adam
 
 
 # ----------------------------------------------------------------- data
@@ -84,7 +84,7 @@ def test_gradient_check(activation, last_activation):
 
 
 def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
-    import rmtfp.training as training
+    import rmtfp.training.gradient as training
 
     d = employee_dataset(n_per_class=8, rng=1)
     net = Network.random((2, 12, 9, 2), "tanh", rng=2)

@@ -21,13 +21,12 @@ import pytest
 from scipy import special as _special
 from scipy import stats as _stats
 
-import validation
-from rmtfp import Network
+from rmtfp import Network, validation
 from rmtfp.cli import main
 from rmtfp.commands.validate import parse_only
-from validation import report as vreport
-from validation._common import (CORRECTED, ERROR, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, STATUSES, Check, jsonable,
-                                proportion_interval, proportion_verdict)
+from rmtfp.validation import report as vreport
+from rmtfp.validation._common import (CORRECTED, ERROR, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, STATUSES, Check,
+                                      jsonable, proportion_interval, proportion_verdict)
 
 CLAIMS = validation.available()
 
@@ -423,7 +422,7 @@ _PLAIN_Q: dict = {}
 def _plain_cauchy_q(depth, index, step, act="hardtanh"):
     """Q of network ``index`` of depth ``depth`` of the quick Cauchy ensemble by the plain classifier (cached:
     claims 2 and 3 share their networks)."""
-    from validation import _cauchy
+    from rmtfp.validation import _cauchy
 
     key = (depth, index, step, act)
     if key not in _PLAIN_Q:
@@ -447,7 +446,7 @@ def _rate_status(k, n):
 def test_claim1_quick_verdict_by_banach_and_plain_iteration(report):
     """sd reading: Banach (prod ||W_l|| < 1) proves one attracting fixed point in every network; plain iteration
     places it. Variance reading: plain iteration from the grid counts the networks with one attractor."""
-    from validation._common import gaussian_scale
+    from rmtfp.validation._common import gaussian_scale
 
     c = report[3][1]
     p = c["params"]
@@ -524,7 +523,7 @@ def test_claim3_quick_verdict_by_plain_counts_and_own_bootstrap(report):
 
 
 def test_claim4_quick_verdict_by_a_plain_numpy_classifier(report):
-    from validation import _cauchy
+    from rmtfp.validation import _cauchy
 
     c = report[3][4]
     starts = _plain_grid(c["params"]["step"])
@@ -564,7 +563,7 @@ def test_claim5_quick_verdict_by_exact_enumeration_and_banach(report):
     """Depth 1 with hard-tanh is a 2 x 2 piecewise-linear map whose fixed points can be listed exactly; at depth
     >= 2 under the standard-deviation reading, Banach's bound proves uniqueness wherever prod ||W_l|| < 1."""
     from rmtfp.ensembles import network_seed
-    from validation._common import gaussian_scale
+    from rmtfp.validation._common import gaussian_scale
 
     c = report[3][5]
     n = c["params"]["n_networks"]
@@ -656,7 +655,7 @@ def test_claim7_quick_verdict_by_numpy_fits_and_plain_jacobians(report):
 
 
 def test_claim8_quick_verdict_by_plain_basins_and_pairs(report):
-    from validation import _cauchy
+    from rmtfp.validation import _cauchy
 
     c = report[3][8]
     starts = _plain_grid(c["params"]["step"])
@@ -725,7 +724,7 @@ def test_claim10_and_11_to_14_quick_verdicts(report):
 def test_claim15_quick_verdict_by_plain_residuals_and_jacobians(report):
     """The fixed points the claim lists as unstable are fixed points (plain residual) with a spectral radius
     >= 1 (plain chain rule): alone they put the passing rate below 90 %."""
-    from validation import _cauchy
+    from rmtfp.validation import _cauchy
 
     c = report[3][15]
     unstable = 0

@@ -19,7 +19,7 @@ import platform
 import sys
 import time
 
-from . import int_at_least
+from ._options import add_progress, add_workers, show_progress
 
 __all__ = ["register", "run", "parse_only"]
 
@@ -65,25 +65,24 @@ def register(subparsers) -> None:
                    help="report directory (default: rmtfp-report)")
     p.add_argument("--only", type=parse_only, default=None, metavar="LIST",
                    help="claims to run, e.g. 3,7 or 1-5 (default: all)")
-    p.add_argument("--workers", type=int_at_least("--workers"), default=None,
-                   help="worker processes for the ensembles of networks (default: up to 2 usable cores)")
-    p.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bar")
-    p.set_defaults(func=run, progress=True)
+    add_workers(p, kind="processes for the ensembles of networks", default="up to 2 usable cores")
+    add_progress(p)
+    p.set_defaults(func=run)
 
 
 def run(args) -> int:
     import numpy as np
 
     import rmtfp
-    import validation
-    from validation import report
-    from validation._common import single_threaded_blas
+    from rmtfp import validation
+    from rmtfp.validation import report
+    from rmtfp.validation._common import single_threaded_blas
 
     numbers = args.only if args.only is not None else validation.available()
     unknown = [n for n in numbers if n not in validation.CLAIMS]
     if unknown:
         raise ValueError(f"--only: no claim {unknown}; the claims are {validation.available()}")
+    check_writable_dir(args.out, "--out")
     if args.workers is not None:
         validation.settings.workers = args.workers
     from tqdm.auto import tqdm
@@ -91,7 +90,7 @@ def run(args) -> int:
     started = datetime.datetime.now().astimezone()
     t0 = time.perf_counter()
     records = []
-    bar = tqdm(total=len(numbers), desc="validate", unit="claim", file=sys.stderr, disable=not args.progress,
+    bar = tqdm(total=len(numbers), desc="validate", unit="claim", file=sys.stderr, disable=not show_progress(args),
                leave=False)
     try:
         with single_threaded_blas():
@@ -114,3 +113,15 @@ def run(args) -> int:
     print(report.format_table(records))
     print(f"total {total:.1f} s ({args.mode} mode); report: {paths['html']}, {paths['md']}, {paths['json']}")
     return 1 if any(r.status == "error" for r in records) else 0
+
+
+def check_writable_dir(path: str, option: str) -> None:
+    """Create ``path`` if needed and prove that a file can be written there, before any work is done."""
+    import os
+    import tempfile
+
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{option} must name a directory, got the file {path!r}")
+    os.makedirs(path, exist_ok=True)  # an OSError here names the path
+    with tempfile.NamedTemporaryFile(dir=path, prefix=".rmtfp-write-test-"):
+        pass
