@@ -240,7 +240,8 @@ def plot(result: dict):
         ax.set_xscale("log")
         ax.set_xlabel("depth L (L = 1: one 2 x 2 layer)")
         ax.set_ylim(-0.02, 1.0)
-        ax.set_title(f"N(0, 1/n_l) read as a {reading}", fontsize="medium")
+        ax.set_title(f"N(0, 1/n_l) read as a {'standard deviation' if reading == 'sd' else reading}",
+                     fontsize="medium")
         ax.legend(fontsize="x-small", frameon=False)
     np.atleast_1d(axes)[0].set_ylabel("fraction of networks")
     fig.suptitle("Proposition 1 under test: Gaussian weights", fontsize="medium")
