@@ -52,7 +52,8 @@ TYPICAL = 0.9
 READINGS = ("sd", "variance")
 #: The reading the text supports: the papers write N(0, sigma_l) and, in the contraction section, sigma = N^-beta
 #: beside "variance sigma^2 = N^-2beta" (sigma a standard deviation), and sigma_l = 1/n_l is the same scale as the
-#: Cauchy gamma_l = 1/n_l of the same paragraph.  Only the trained-network section writes N(0, sigma^2), sigma^2 = 1/n_l.
+#: Cauchy gamma_l = 1/n_l of the same paragraph.  Only the trained-network section writes N(0, sigma^2),
+#: sigma^2 = 1/n_l.
 HEADLINE_READING = "sd"
 READING_TEXT = {
     "sd": "N(0, sigma_l) with sigma_l = 1/n_l the standard deviation (variance 1/n_l^2, beta = 1)",
