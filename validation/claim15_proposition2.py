@@ -132,7 +132,8 @@ def check(result: dict) -> Check:
     step = result["params"]["newton"]["step"]
     text = (f"{k} of {n} fixed points (Newton from every point of a grid of step {step}, and iteration) are stable "
             f"and interior (rate {rate:.2f}, 95 % interval {lo:.2f}-{hi:.2f}): {int(stable.sum())} stable (rate "
-            f"{stable.mean():.2f}, 95 % interval {s_lo:.2f}-{s_hi:.2f}; median spectral radius {numbers['median_spectral_radius']:.3g}), "
+            f"{stable.mean():.2f}, 95 % interval {s_lo:.2f}-{s_hi:.2f}; median spectral radius "
+            f"{numbers['median_spectral_radius']:.3g}), "
             f"{int(interior.sum())} attract the whole circle of radius {r0}. Of the {int(it.sum())} reached by "
             f"iteration (stable by construction) {int((stable & it).sum())} are stable; {int((~it).sum())} are "
             "found by Newton's method only.")
