@@ -70,10 +70,16 @@ def test_deep_relu_certified_and_matches_independent_value():
     res = density([0.01], "relu", 25, sigma_w2=2.0, certify=True)
     assert res.status[0] == Status.CERTIFIED
     assert res.lower[0] <= 1.3436817546864 + 1e-13 and res.upper[0] >= 1.3436817546864 - 1e-13
-    deep = density([0.01, 0.1], "relu", 200, sigma_w2=2.0, certify=True)
-    ok = deep.status == Status.CERTIFIED
-    assert ok.any()
-    assert np.all(deep.lower[ok] > 0) and np.all(deep.lower[ok] <= deep.upper[ok])
+    deep = density([1e-300, 0.01, 0.1, 2000.0], "relu", 200, sigma_w2=2.0, certify=True)
+    assert list(deep.status) == [Status.CERTIFIED] * 4
+    assert abs(deep.density[1] - 0.215) < 0.001  # the figure carries three digits
+    assert deep.lower[3] == 0.0 and deep.upper[3] < 1e-15  # above lambda_max = 1087
+    # the certified w solves z w = s (1 + w)(c + w)^L, c = 1/2, s = sigma_w2^L: z w = (1 + w)(1 + 2 w)^200
+    with mpmath.workdps(40):
+        for x, w in zip([0.01, 0.1], deep.w[1:3]):  # (at 1e-300 a float64 w cannot hold c + w)
+            w = mpmath.mpc(w)
+            lhs, rhs = x * w, (1 + w) * (1 + 2 * w) ** 200
+            assert abs(lhs - rhs) <= 1e-12 * abs(lhs)  # w is a float64 rounding of the proven root
 
 
 def test_branch_point_is_not_certified():
