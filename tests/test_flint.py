@@ -101,3 +101,20 @@ def test_flint_rejects_what_it_does_not_solve():
         density([0.5], "relu", 2, dps=20, backend="flint", method="iteration")
     with pytest.raises(ValueError, match="per-layer"):
         density([0.5], "hardtanh", 2, q=[0.5, 0.6], backend="flint")
+
+
+@pytest.mark.parametrize("dps", [15, 1000])
+def test_dps_extremes_flint_mpmath_and_certified_agree(dps):
+    """hard-tanh L = 5 at q* (both routes solve q* at dps digits): the flint and mpmath values agree to
+    10^-(dps-3) relative, and the certified enclosure (q* enclosed by interval Newton) holds the mpmath value."""
+    kw = dict(sigma_w2=1.5, sigma_b2=0.1)
+    lam = [0.5, 3.0]
+    a = density(lam, "hardtanh", 5, dps=dps, backend="flint", **kw)
+    b = density(lam, "hardtanh", 5, dps=dps, backend="mpmath", **kw)
+    c = density(lam, "hardtanh", 5, dps=dps, certify=True, **kw)
+    assert a.converged and b.converged and c.converged
+    with mpmath.workdps(dps):
+        for x, y, lo, hi in zip(a.density, b.density, c.lower, c.upper):
+            assert abs(x - y) <= mpmath.mpf(10) ** (3 - dps) * y
+            assert lo <= y <= hi
+            assert hi - lo <= mpmath.mpf(10) ** (2 - dps) * y

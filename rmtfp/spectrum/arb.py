@@ -365,11 +365,11 @@ def q_star_arb(act: Activation, sigma_w2, sigma_b2, q_float: float):
         V, dV = vdv(q)
         step = (s2 * V + b2 - q) / (s2 * dV - 1)
         q = arb((q - step).mid())
-        if abs(step.mid()) <= abs(q.mid()) * 2.0 ** (-_prec() + 4):
+        if abs(step.mid()) <= abs(q.mid()) * arb(2) ** (-_prec() + 4):
             break
     # interval Newton (Krawczyk) on a small ball around q
-    for rad_rel in (2.0 ** (-_prec() + 8), 2.0 ** (-_prec() // 2)):
-        X = q + arb(0, abs(float(q.mid())) * rad_rel + 2.0 ** (-_prec() * 2))
+    for shift in (8, _prec() // 2):  # radii as exact arbs: 2^-prec underflows a float beyond ~1000 bits
+        X = q + arb(0, abs(q.mid()) * arb(2) ** (-_prec() + shift) + arb(2) ** (-2 * _prec()))
         V, dV = vdv(q)
         Vx, dVx = vdv(X)
         f = s2 * V + b2 - q

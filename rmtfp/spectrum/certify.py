@@ -156,7 +156,7 @@ def _prove_point(eq: ScaledEquation, ell, z, outer=None, step: Optional[float] =
 
     ``step``: the size of the Newton step at ell if known (sets the radius of the first ball tried).
     """
-    from flint import ctx
+    from flint import arb, ctx
 
     scale = 1 + abs(complex(ell.mid()))
     if step is None:
@@ -164,7 +164,9 @@ def _prove_point(eq: ScaledEquation, ell, z, outer=None, step: Optional[float] =
         if not (g.is_finite() and dg.is_finite()) or dg.mid().is_zero():
             return None
         step = abs(complex((g / dg).mid()))
-    r = max(4 * step, scale * 2.0 ** (-ctx.prec + 12))
+    # the radius as an exact arb: 2^-prec underflows a float beyond ~1000 bits
+    floor = arb(scale) * arb(2) ** (-ctx.prec + 12)
+    r = arb(4 * step) if 4 * step > float(floor.mid()) else floor
     for _ in range(3):
         K, X = _krawczyk(eq, ell, r, z)
         if K is not None and (outer is None or outer.contains(X)):
