@@ -158,3 +158,35 @@ def test_certify_errors():
     with pytest.raises(ValueError, match="method"):
         density([0.5], "relu", 2, certify=True, method="polynomial")
     assert main(["esd", "--activation", "relu", "--lam", "0.5", "--certify", "--backend", "mpmath"]) == 2
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=12, deadline=None)
+@given(act=st.sampled_from(["linear", "relu", "hardtanh"]), L=st.integers(1, 10),
+       sigma_w2=st.floats(0.5, 4.0), sigma_b2=st.floats(0.0, 0.5),
+       t=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3))
+def test_certified_enclosures_hold_the_mpmath_route(act, L, sigma_w2, sigma_b2, t):
+    """Drawn (activation, L, sigma_w2, sigma_b2, lambda from 1e-30 lambda_max to 1.2 lambda_max): every certified
+    enclosure holds the independent mpmath route at 20 digits (float64 continuation, Newton on w in mpmath);
+    a point that is not proven says so (NaN bounds), never a wrong enclosure."""
+    if act != "hardtanh":
+        sigma_b2 = 0.0
+    q = 1.0 if (act == "linear" and sigma_w2 == 1.0 and sigma_b2 == 0.0) else None
+    lmax = support(act, L, sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=q).lambda_max
+    lam = np.unique(lmax * 10.0 ** (-30 + 30.08 * np.asarray(t)))
+    cert = density(lam, act, L, sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=q, certify=True)
+    ref = density(lam, act, L, sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=q, dps=20, backend="mpmath")
+    for i in range(len(lam)):
+        if cert.status[i] == Status.NOT_CERTIFIED:
+            assert np.isnan(cert.lower[i]) and np.isnan(cert.upper[i])
+            continue
+        assert cert.status[i] == Status.CERTIFIED
+        if ref.status[i] != Status.CONVERGED:
+            continue
+        y = ref.density[i]
+        with mpmath.workdps(30):
+            slack = mpmath.mpf(10) ** -18 * abs(y)  # the mpmath value is rounded to 20 digits
+            assert cert.lower[i] - slack <= y <= cert.upper[i] + slack, (lam[i], cert.lower[i], y, cert.upper[i])
