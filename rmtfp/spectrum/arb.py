@@ -37,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator
 
 import sympy as sp
 
@@ -383,15 +383,3 @@ def q_star_arb(act: Activation, sigma_w2, sigma_b2, q_float: float):
 def _prec() -> int:
     from flint import ctx
     return ctx.prec
-
-
-def law_for(act: Activation, q, sigma_w2, sigma_b2, q_source: str) -> Optional[ArbLaw]:
-    """The ArbLaw at q (a given number), q* (enclosed by interval Newton) or no q; None if q* is not proven."""
-    if q is None:
-        return ArbLaw(act, None)
-    if q_source == "q_star" and q > 0:
-        qb = q_star_arb(act, sigma_w2, sigma_b2, float(q))
-        if qb is None:
-            return None
-        return ArbLaw(act, qb)
-    return ArbLaw(act, q)

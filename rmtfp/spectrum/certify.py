@@ -49,7 +49,6 @@ from .arb import ArbLaw, workprec
 
 __all__ = ["ScaledEquation", "trace_roots", "refine", "density_enclosure", "logl"]
 
-_MAX_SPLIT = 6
 _MAX_VERTICAL = 400
 
 
@@ -175,14 +174,13 @@ def _prove_point(eq: ScaledEquation, ell, z, outer=None, step: Optional[float] =
     return None
 
 
-def _seg(za, zb):
-    """A ball containing the segment [za, zb] (complex numbers)."""
+def _seg(za: complex, zb: complex):
+    """A ball (rectangle) containing the segment [za, zb]."""
     from flint import acb, arb
 
-    m = (za + zb) / 2
-    h = abs(zb - za) / 2 * (1 + 1e-12) + 1e-300 * abs(m)
-    return acb(arb(m.real, abs(zb.real - za.real) / 2 * (1 + 1e-12)), arb(m.imag, abs(zb.imag - za.imag) / 2 *
-                                                                            (1 + 1e-12))) if h else acb(m)
+    re = arb(za.real).union(arb(zb.real))
+    im = arb(za.imag).union(arb(zb.imag))
+    return acb(re, im)
 
 
 _D_MAX = 0.12  # largest move of ell over one certified piece (rectangle arithmetic overestimates G' on wider balls)
@@ -223,7 +221,7 @@ def _step(eq: ScaledEquation, ell_a, E_a, za: complex, zb: complex, certify: boo
         if h < 1e-12:
             return None, None, None
         if certify:
-            zm = _interp(z, z1, 0.5) if t1 < 1.0 or True else z1
+            zm = _interp(z, z1, 0.5)
             c = _point(ell + slope * acb(zm - z))
             off = complex((E - c).mid())
             r = max(0.75 * d, 1.25 * (max(abs(off.real), abs(off.imag)) + _rad(E))) + 1e-300
