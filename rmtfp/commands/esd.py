@@ -86,6 +86,12 @@ def run(args) -> int:
     from ..spectrum import support
 
     lam = args.lam
+    if args.certify or args.backend == "flint":
+        from ..spectrum.arb import have_flint
+
+        if not have_flint():
+            raise ValueError(f"{'--certify' if args.certify else '--backend flint'} needs python-flint: "
+                             "pip install 'rmtfp[flint]'")
     if isinstance(args.q, list) and args.dps is not None:
         raise ValueError(f"--q with one value per layer is solved in float64 only; drop --dps (got --dps {args.dps})")
     if lam is None:
