@@ -32,10 +32,12 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
+from . import int_at_least
+
 __all__ = [
     "DEFAULT_ACTIVATION", "WEIGHT_LAWS", "PLOT_FORMATS",
-    "add_activation", "add_weights", "add_seed", "add_workers", "add_progress", "add_output",
-    "resolve_seed", "announce_fresh_seed", "show_progress", "wrote", "note", "print_csv", "parse_floats",
+    "add_activation", "add_weights", "add_seed", "add_workers", "add_scheduler", "add_progress", "add_output",
+    "resolve_seed", "connect_scheduler", "announce_fresh_seed", "show_progress", "wrote", "note", "print_csv", "parse_floats",
     "check_plot_file",
 ]
 
@@ -72,6 +74,7 @@ def _weight_law(choices: Sequence[str]):
                 f"--weights must be one of {', '.join(choices)}, got {text!r}")
         return law
 
+    parse.laws = tuple(choices)  # what the command accepts (tests, docs)
     return parse
 
 
@@ -87,19 +90,9 @@ def add_weights(group, *, default: Optional[str] = "normal", choices: Sequence[s
     group.set_defaults(weights_given=False)
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0, got {value}")
-    return value
-
-
 def add_seed(group, *, what: str = "random seed") -> None:
     """``--seed N``: default fresh entropy, printed so that the run can be repeated."""
-    group.add_argument("--seed", type=_seed, default=None, metavar="N",
+    group.add_argument("--seed", type=int_at_least("--seed", 0), default=None, metavar="N",
                        help=f"{what} (default: fresh entropy, printed so that the run can be repeated)")
 
 
@@ -119,21 +112,33 @@ def announce_fresh_seed(args) -> None:
 
 def add_workers(group, *, kind: str = "processes", default: str = "the usable cores") -> None:
     """``--workers N``: local worker threads or processes."""
-    group.add_argument("--workers", type=_at_least_one("--workers"), default=None, metavar="N",
+    group.add_argument("--workers", type=int_at_least("--workers"), default=None, metavar="N",
                        help=f"parallel workers ({kind}; default: {default})")
 
 
-def _at_least_one(option: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{option} must be an integer >= 1, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{option} must be an integer >= 1, got {value}")
-        return value
+def add_scheduler(group) -> None:
+    """``--scheduler ADDRESS``: the networks on a running dask cluster (the ``[cluster]`` extra)."""
+    group.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the networks on the dask cluster of this scheduler (e.g. tcp://host:8786; needs "
+                            "pip install 'rmtfp[cluster]'); the numbers are those of the local pool, bit for bit")
 
-    return parse
+
+def connect_scheduler(args, stack):
+    """The executor of ``--scheduler`` (None without it), closed with the ``contextlib.ExitStack`` ``stack``.
+
+    A missing extra, an unknown address scheme or a scheduler that does not
+    answer is a ``ValueError`` naming the option: the command ends in one line.
+    """
+    if args.scheduler is None:
+        return None
+    from ..ensembles import dask_executor
+
+    try:
+        return stack.enter_context(dask_executor(args.scheduler))
+    except ImportError as exc:
+        raise ValueError(f"--scheduler needs dask.distributed: pip install 'rmtfp[cluster]' ({exc})") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--scheduler {args.scheduler}: {exc}") from None
 
 
 def add_progress(group) -> None:

@@ -8,13 +8,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 import numpy as np
 
 from . import dump_json, int_at_least, parse_bounds, parse_scale
-from ._options import (add_activation, add_output, add_progress, add_seed, add_weights, add_workers, print_csv,
-                       resolve_seed, show_progress, wrote)
+from ._options import (add_activation, add_output, add_progress, add_scheduler, add_seed, add_weights, add_workers,
+                       connect_scheduler, print_csv, resolve_seed, show_progress, wrote)
 
 __all__ = ["register", "run", "parse_depths"]
 
@@ -77,6 +78,7 @@ def register(subparsers) -> None:
     st.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
     run_ = p.add_argument_group("run and output")
     add_workers(run_, kind="processes; 1 = this process")
+    add_scheduler(run_)
     run_.add_argument("--confidence", type=float, default=0.95, help="of the mode interval (default: 0.95)")
     run_.add_argument("--bootstrap", type=int_at_least("--bootstrap", 0), default=2000,
                       help="bootstrap resamples (default: 2000)")
@@ -92,13 +94,15 @@ def run(args) -> int:
 
     starts = grid(bounds=args.bounds, step=args.step, dim=args.dim)
     resolve_seed(args)
-    t0 = time.perf_counter()
-    result = q_statistics(args.depths, width=args.width, activation=args.activation, weights=args.weights,
-                          n_networks=args.networks, rng=args.seed, workers=args.workers, dim=args.dim,
-                          scale=args.scale, confidence=args.confidence, n_bootstrap=args.bootstrap,
-                          progress=show_progress(args), starts=starts, tol=args.tol,
-                          max_iter=args.max_iter, merge_tol=args.merge_tol, max_period=args.max_period,
-                          refine=not args.no_refine)
+    with contextlib.ExitStack() as stack:
+        executor = connect_scheduler(args, stack)
+        t0 = time.perf_counter()
+        result = q_statistics(args.depths, width=args.width, activation=args.activation, weights=args.weights,
+                              n_networks=args.networks, rng=args.seed, executor=executor, workers=args.workers,
+                              dim=args.dim, scale=args.scale, confidence=args.confidence,
+                              n_bootstrap=args.bootstrap, progress=show_progress(args), starts=starts,
+                              tol=args.tol, max_iter=args.max_iter, merge_tol=args.merge_tol,
+                              max_period=args.max_period, refine=not args.no_refine)
     elapsed = time.perf_counter() - t0
     if args.plot:
         from ..plotting import plot_q_statistics, save_figure

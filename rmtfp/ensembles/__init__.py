@@ -33,19 +33,21 @@ network of a run.
 The networks are independent tasks.  By default they run on a local
 :class:`concurrent.futures.ProcessPoolExecutor` (``workers`` processes, one
 BLAS thread each); ``executor=`` takes any :class:`concurrent.futures.Executor`
-instead, e.g. ``dask.distributed.Client(...).get_executor()`` to spread a
-large ensemble over a cluster, or ``workers=1`` runs everything in this
-process.  The executor must be able to pickle module-level functions and
+instead, e.g. :func:`dask_executor` (the ``[cluster]`` extra) to spread a
+large ensemble over a dask cluster, or ``workers=1`` runs everything in this
+process; :func:`use_executor` sets the executor of a block of code that
+passes none.  The executor must be able to pickle module-level functions and
 numpy arrays (process pools, dask and ``mpi4py.futures`` can).
 """
 
 from __future__ import annotations
 
+from .cluster import dask_executor
 from .contraction import ContractionScan, contraction_scan
 from .critical import CriticalBeta, critical_beta
 from .depth import ContractionDepth, contraction_vs_depth
 from .qstats import QStatistics, q_statistics
-from .tasks import network_seed
+from .tasks import network_seed, use_executor
 
 __all__ = [
     "QStatistics",
@@ -57,4 +59,6 @@ __all__ = [
     "critical_beta",
     "contraction_vs_depth",
     "network_seed",
+    "use_executor",
+    "dask_executor",
 ]

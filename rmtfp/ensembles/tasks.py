@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import contextvars
 import dataclasses
 import math
 import numbers
 import os
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -143,13 +145,44 @@ def _default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+_EXECUTOR: contextvars.ContextVar = contextvars.ContextVar("rmtfp_ensembles_executor", default=None)
+
+
+@contextlib.contextmanager
+def use_executor(executor: Optional[concurrent.futures.Executor]):
+    """Run the ensembles of the enclosed block on ``executor`` where they are given none.
+
+    For code that calls the ensembles without passing ``executor=`` (the
+    validation claims, a script): ``with use_executor(pool): ...`` sends
+    their networks to ``pool``.  An explicit ``executor=`` still wins, and
+    ``None`` restores the local process pool for the block.
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from rmtfp.ensembles import q_statistics, use_executor
+    >>> with ThreadPoolExecutor(2) as pool, use_executor(pool):
+    ...     res = q_statistics([1], width=10, n_networks=2, n_bootstrap=0)  # doctest: +SKIP
+    """
+    if executor is not None and not isinstance(executor, concurrent.futures.Executor):
+        raise ValueError(f"executor must be a concurrent.futures.Executor (or None), got {type(executor).__name__}")
+    token = _EXECUTOR.set(executor)
+    try:
+        yield executor
+    finally:
+        _EXECUTOR.reset(token)
+
+
 def _run_tasks(func, spec, items: list, *, executor, workers, chunksize, progress, desc: str) -> list:
     """``[func(spec, item) for item in items]``, possibly in parallel; results in the order of ``items``.
 
     ``items`` are submitted in the given order (put the slow ones first) in
-    chunks of ``chunksize``.
+    chunks of ``chunksize``; without ``executor`` the one of
+    :func:`use_executor`, if any, runs them.
     """
     n = len(items)
+    if executor is None:
+        executor = _EXECUTOR.get()
     if workers is not None:
         workers = int_at_least("workers", workers, 1)
     if executor is not None and not isinstance(executor, concurrent.futures.Executor):
