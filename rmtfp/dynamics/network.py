@@ -69,10 +69,15 @@ def _sigmoid_d(h):
     return special.expit(h) * special.expit(-h)
 
 
+# the clip ufunc itself: np.clip's Python wrapper costs microseconds per call, and the fixed-point search
+# calls it once per layer and map on small blocks
+_clip = getattr(getattr(np, "_core", None), "umath", None)
+_clip = getattr(_clip, "clip", None) or np.clip
+
 _FAST = {
     "linear": (lambda h: None, lambda h: np.ones_like(h)),
     "relu": (_relu_inplace, _relu_d),
-    "hardtanh": (lambda h: np.clip(h, -1.0, 1.0, out=h), _hardtanh_d),
+    "hardtanh": (lambda h: _clip(h, -1.0, 1.0, out=h), _hardtanh_d),
     "erf": (_erf_inplace, _erf_d),
     "tanh": (lambda h: np.tanh(h, out=h), _tanh_d),
     "sigmoid": (lambda h: special.expit(h, out=h), _sigmoid_d),
