@@ -109,10 +109,14 @@ class ScaledEquation:
 
 
 def _newton(eq: ScaledEquation, ell, z, maxit: int = 40):
-    """Newton on G from ell at the point z; (ell, |last step|, G' before it), or Nones when it does not settle."""
-    from flint import ctx
+    """Newton on G from ell at the point z; (ell, |last step|, G' before it), or Nones when it does not settle.
 
-    tol = 2.0 ** (-ctx.prec + 6)
+    Converged when the step is below 2^-(prec-6) (1 + |ell|) or below 8 times the step that the radius of the
+    ball of G allows (|G'| ~ 1/L is small at large depth: the rounding of G then sets the attainable accuracy).
+    """
+    from flint import arb, ctx
+
+    tol = arb(2) ** (-ctx.prec + 6)
     step_prev = math.inf
     for _ in range(maxit):
         g, dg, _, _ = eq.G(ell, z)
@@ -120,11 +124,13 @@ def _newton(eq: ScaledEquation, ell, z, maxit: int = 40):
             return None, None, None
         step = _point(g / dg)
         # damp steps that grow (far from the root)
-        s = abs(complex(step.mid()))
+        s_arb = abs(step.mid())
+        s = float(s_arb)
         if s > 0.5:
             step = step * (0.5 / s)
         ell = _point(ell - step)
-        if s <= tol * (1 + abs(complex(ell.mid()))):
+        noise = (g.real.rad() + g.imag.rad()) / abs(dg.mid())
+        if s_arb <= tol * (1 + abs(ell.mid())) or s_arb <= 8 * noise:
             return ell, s, dg
         if s > step_prev * 4 and s < 1e-3:
             return None, None, None
@@ -162,7 +168,7 @@ def _prove_point(eq: ScaledEquation, ell, z, outer=None, step: Optional[float] =
         g, dg, _, _ = eq.G(ell, z)
         if not (g.is_finite() and dg.is_finite()) or dg.mid().is_zero():
             return None
-        step = abs(complex((g / dg).mid()))
+        step = abs(complex((g / dg).mid())) + float((g.real.rad() + g.imag.rad()) / abs(dg.mid()))
     # the radius as an exact arb: 2^-prec underflows a float beyond ~1000 bits
     floor = arb(scale) * arb(2) ** (-ctx.prec + 12)
     r = arb(4 * step) if 4 * step > float(floor.mid()) else floor
