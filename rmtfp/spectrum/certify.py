@@ -32,9 +32,11 @@ ell is shown to lie inside a Krawczyk ball: the physical root is the unique
 root there.  The root is then carried down to eta = 0 along segments
 [lambda + i eta_{k+1}, lambda + i eta_k] (each a Krawczyk test on the whole
 segment whose ball contains the previous enclosure), and from one lambda to
-the next along real segments [lambda_j, lambda_{j+1}] (the boundary value
-w(lambda + i0) is continuous in lambda).  A test that fails is retried on
-halved segments; when that fails too the point is reached by a new vertical
+the next along real segments [lambda_j, lambda_{j+1}], each tested on a thin
+strip above it: the physical w(lambda_j + i eta) tends to the proven root as
+eta -> 0, so it is the unique root in the ball on the strip, and its boundary
+values along the segment are the roots there.  A test that fails is retried
+on shorter pieces; when that fails too the point is reached by a new vertical
 path.  What is not proven is reported as ``not_certified``.
 """
 
@@ -181,11 +183,18 @@ def _prove_point(eq: ScaledEquation, ell, z, outer=None, step: Optional[float] =
 
 
 def _seg(za: complex, zb: complex):
-    """A ball (rectangle) containing the segment [za, zb]."""
+    """A ball (rectangle) containing the segment [za, zb].
+
+    A segment on the real axis gets a thin strip above it (Im z up to 1e-3 |zb - za|): the boundary value
+    w(lambda + i0) is identified with the root in the ball through the points just above the axis, where the
+    physical w is analytic (module doc).
+    """
     from flint import acb, arb
 
     re = arb(za.real).union(arb(zb.real))
     im = arb(za.imag).union(arb(zb.imag))
+    if za.imag == zb.imag == 0.0:
+        im = im.union(arb(1e-3 * abs(zb - za)))
     return acb(re, im)
 
 
