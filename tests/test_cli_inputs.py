@@ -136,7 +136,7 @@ def test_density_names_itself_and_its_options_for_an_unknown_keyword():
 # ------------------------------------------------------------------ validate --out
 
 def test_validate_checks_its_report_folder_before_computing(tmp_path, capsys, monkeypatch):
-    import validation
+    from rmtfp import validation
 
     def must_not_run(*args, **kwargs):  # pragma: no cover - the point of the test
         raise AssertionError("a claim ran before --out was checked")
@@ -168,3 +168,17 @@ def test_mostly_unresolved_starts_are_said_with_the_option_to_change(tmp_path, c
     captured = capsys.readouterr()
     assert json.loads(captured.out)["fractions"]["unresolved"] > 0.5
     assert "raise --max-iter" in captured.err and "UnresolvedWarning" not in captured.err
+
+
+def test_files_are_written_under_the_name_given(tmp_path, capsys):
+    # numpy.savez appends ".npz" to a bare name; the commands and Network.save keep the name they are given
+    net_path, eig_path = tmp_path / "net.weights", tmp_path / "eigs"
+    assert main(["basins", "--widths", "2,6,2", "--seed", "0", "--step", "0.5", "--g-method", "none",
+                 "--save-weights", str(net_path)]) == 0
+    assert main(["sample", "--depth", "1", "--width", "4", "--samples", "2", "--seed", "0", "--no-progress",
+                 "--save", str(eig_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eigs", "net.weights"]
+    assert Network.load(net_path).widths == (2, 6, 2)
+    assert np.load(eig_path)["eigenvalues"].shape == (2, 4)
+    err = capsys.readouterr().err
+    assert f"wrote the network to {net_path}" in err and f"to {eig_path}" in err

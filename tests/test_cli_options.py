@@ -41,10 +41,11 @@ def test_shared_options_have_one_definition(command):
         assert act.default == _options.DEFAULT_ACTIVATION and f"default: {_options.DEFAULT_ACTIVATION}" in act.help
     weights = _option(sub, "--weights")
     if weights is not None:
-        for law in _options.WEIGHT_LAWS:
+        assert "normal" in weights.type.laws and set(weights.type.laws) <= set(_options.WEIGHT_LAWS) | {"orthogonal"}
+        for law in weights.type.laws:
             assert weights.type(law) == law
         assert weights.type("gaussian") == "normal"  # the sampler's old name is read as the common one
-        with pytest.raises(argparse.ArgumentTypeError, match="--weights must be one of normal, cauchy"):
+        with pytest.raises(argparse.ArgumentTypeError, match="--weights must be one of normal"):
             weights.type("laplace")
     seed = _option(sub, "--seed")
     if seed is not None:
@@ -207,3 +208,29 @@ def test_long_runs_announce_their_cost(monkeypatch, capsys):
     monkeypatch.setattr(esd, "ANNOUNCE_SECONDS", 0.0)  # every run counts as long
     assert main(["esd", "--activation", "linear", "--lam", "0.5,1,2", "--dps", "20", "--csv"]) == 0
     assert re.search(r"3 points at 20 digits: about \d+ s \(\S+ s a point\)", capsys.readouterr().err)
+
+
+def test_very_high_precision_is_announced_before_it_starts(monkeypatch, capsys):
+    from rmtfp.commands import esd
+
+    monkeypatch.setattr(esd, "SLOW_DPS", 20)  # stand-in for the 100+ digits that take minutes a point
+    assert main(["esd", "--activation", "linear", "--lam", "1", "--dps", "20", "--csv"]) == 0
+    assert "1 point(s) at 20 digits: each can take minutes" in capsys.readouterr().err
+    assert main(["esd", "--activation", "linear", "--lam", "1", "--dps", "19", "--csv"]) == 0
+    assert "minutes" not in capsys.readouterr().err
+
+
+def test_basins_has_a_progress_bar_on_a_terminal(capsys, monkeypatch):
+    import sys
+
+    argv = ["basins", "--widths", "2,8,2", "--seed", "0", "--step", "0.25", "--json"]
+    assert main(argv) == 0
+    assert "iterating" not in capsys.readouterr().err  # not a terminal: no frames
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(argv) == 0
+    with_bar = capsys.readouterr()
+    assert "iterating" in with_bar.err and "map" in with_bar.err and "basins" in with_bar.err
+    assert main(argv + ["--no-progress"]) == 0
+    without = capsys.readouterr()
+    assert "iterating" not in without.err
+    assert json.loads(with_bar.out) == json.loads(without.out)  # the bar does not change the result

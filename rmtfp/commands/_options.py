@@ -32,6 +32,8 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
+from . import int_at_least
+
 __all__ = [
     "DEFAULT_ACTIVATION", "WEIGHT_LAWS", "PLOT_FORMATS",
     "add_activation", "add_weights", "add_seed", "add_workers", "add_scheduler", "add_progress", "add_output",
@@ -72,6 +74,7 @@ def _weight_law(choices: Sequence[str]):
                 f"--weights must be one of {', '.join(choices)}, got {text!r}")
         return law
 
+    parse.laws = tuple(choices)  # what the command accepts (tests, docs)
     return parse
 
 
@@ -87,19 +90,9 @@ def add_weights(group, *, default: Optional[str] = "normal", choices: Sequence[s
     group.set_defaults(weights_given=False)
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0, got {value}")
-    return value
-
-
 def add_seed(group, *, what: str = "random seed") -> None:
     """``--seed N``: default fresh entropy, printed so that the run can be repeated."""
-    group.add_argument("--seed", type=_seed, default=None, metavar="N",
+    group.add_argument("--seed", type=int_at_least("--seed", 0), default=None, metavar="N",
                        help=f"{what} (default: fresh entropy, printed so that the run can be repeated)")
 
 
@@ -119,7 +112,7 @@ def announce_fresh_seed(args) -> None:
 
 def add_workers(group, *, kind: str = "processes", default: str = "the usable cores") -> None:
     """``--workers N``: local worker threads or processes."""
-    group.add_argument("--workers", type=_at_least_one("--workers"), default=None, metavar="N",
+    group.add_argument("--workers", type=int_at_least("--workers"), default=None, metavar="N",
                        help=f"parallel workers ({kind}; default: {default})")
 
 
@@ -146,19 +139,6 @@ def connect_scheduler(args, stack):
         raise ValueError(f"--scheduler needs dask.distributed: pip install 'rmtfp[cluster]' ({exc})") from None
     except (OSError, ValueError) as exc:
         raise ValueError(f"--scheduler {args.scheduler}: {exc}") from None
-
-
-def _at_least_one(option: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{option} must be an integer >= 1, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{option} must be an integer >= 1, got {value}")
-        return value
-
-    return parse
 
 
 def add_progress(group) -> None:

@@ -136,7 +136,8 @@ def run(args) -> int:
         with warnings.catch_warnings():  # said below, with the option to change
             warnings.simplefilter("ignore", UnresolvedWarning)
             result = find_fixed_points(net, starts, tol=args.tol, max_iter=args.max_iter, merge_tol=args.merge_tol,
-                                       max_period=args.max_period, refine=not args.no_refine)
+                                       max_period=args.max_period, refine=not args.no_refine,
+                                       progress=show_progress(args))
         bar.update(1)
         g = None
         if args.g_method != "none":

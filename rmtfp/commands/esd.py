@@ -8,8 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 
 import mpmath
@@ -74,6 +72,8 @@ def register(subparsers) -> None:
 FLOAT64_CHUNK = 50_000
 #: announce the expected cost (stderr) of runs longer than this many seconds
 ANNOUNCE_SECONDS = 10.0
+#: from this many digits on, say before starting that a point can take minutes (erf at 200 digits: ~1.5 min)
+SLOW_DPS = 100
 
 
 def run(args) -> int:
@@ -83,7 +83,7 @@ def run(args) -> int:
     if isinstance(args.q, list) and args.dps is not None:
         raise ValueError(f"--q with one value per layer is solved in float64 only; drop --dps (got --dps {args.dps})")
     if lam is None:
-        sup = support(args.activation, args.depth, sigma_w2=args.sigma_w2, q=_q_for_support(args),
+        sup = support(args.activation, args.depth, sigma_w2=args.sigma_w2, q=args.q,
                       sigma_b2=args.sigma_b2)
         lmax = float(sup.lambda_max)
         lam = np.geomspace(lmax * 1e-6, 1.05 * lmax, 400) if args.log else np.linspace(lmax * 1e-3, 1.05 * lmax, 400)
@@ -124,10 +124,6 @@ def run(args) -> int:
     return 0
 
 
-def _q_for_support(args):
-    return args.q
-
-
 def _digits(value, dps) -> str:
     if dps:
         return mpmath.nstr(value, dps)
@@ -156,6 +152,9 @@ def solve_in_chunks(args, lam):
     from tqdm.auto import tqdm
 
     step = 1 if args.dps is not None else FLOAT64_CHUNK
+    if args.dps is not None and args.dps >= SLOW_DPS:
+        note(args, f"{n} point(s) at {args.dps} digits: each can take minutes at this precision "
+                   "(the time of the first point is reported when more follow)")
     parts, failed = [], []
     t0 = time.perf_counter()
     announced = False

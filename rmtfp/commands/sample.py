@@ -104,9 +104,10 @@ def run(args) -> int:
     conc = result.concentration(args.thresholds)
     comparison = compare_spectrum(result) if args.compare else None
     if args.save:
-        np.savez_compressed(args.save, eigenvalues=result.eigenvalues, n_zeros=result.n_zeros,
-                            preactivation_q=result.preactivation_q,
-                            params=json.dumps(to_jsonable(result.params)))
+        with open(args.save, "wb") as f:  # the name as given (numpy would append ".npz")
+            np.savez_compressed(f, eigenvalues=result.eigenvalues, n_zeros=result.n_zeros,
+                                preactivation_q=result.preactivation_q,
+                                params=json.dumps(to_jsonable(result.params)))
         wrote(args, args.save, "eigenvalues, zeros and parameters")
     if args.plot:
         from ..plotting import plot_spectrum_comparison, save_figure

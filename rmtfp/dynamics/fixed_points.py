@@ -461,7 +461,7 @@ def _accept(refined: np.ndarray, start: np.ndarray, res: np.ndarray, res0: np.nd
 
 # ----------------------------------------------------------------- iteration
 def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_period: int, radius: float,
-             rows: int, early: bool = True):
+             rows: int, early: bool = True, bar=None):
     """Iterate all starts; classify each by the first criterion it meets.
 
     With x^0 the start and x^m = Phi(x^{m-1}): fixed point when
@@ -487,6 +487,8 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     hist[0] = x
     phi = _DistinctMap(net, rows)
     for m in range(1, int(budget.max()) + 1):
+        if bar is not None:
+            bar.update(1)
         y = phi(x)
         with np.errstate(invalid="ignore", over="ignore"):
             ynorm = _norm(y)
@@ -707,7 +709,8 @@ def _check_common(tol, merge_tol, divergence_radius, refine_tol, neutral_tol):
 def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: int = 50, merge_tol: float = 1e-3,
                       max_period: int = 8, refine: bool = True, chunk_size: Optional[int] = None, *,
                       divergence_radius: float = 1e8, refine_tol: float = 1e-12,
-                      neutral_tol: float = 1e-8, blas_threads: Optional[int] = 1) -> FixedPointResult:
+                      neutral_tol: float = 1e-8, progress: bool = False,
+                      blas_threads: Optional[int] = 1) -> FixedPointResult:
     """Fixed points, cycles and basins of attraction of Phi by iteration from every start.
 
     Every start x^0 is iterated, x^m = Phi(x^{m-1}), all starts at once,
@@ -761,6 +764,8 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     refine_tol : float, default 1e-12
     neutral_tol : float, default 1e-8
         Spectral radii within neutral_tol of 1 are ``"neutral"``.
+    progress : bool, default False
+        A tqdm bar on stderr over the maps (the result does not depend on it).
     blas_threads : int or None, default 1
         BLAS threads during the search (restored afterwards).  The search
         is many small matrix products, which threaded BLAS makes slower on
@@ -792,7 +797,11 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
         raise ValueError(f"refine must be True or False, got {refine!r}")
 
     budget = np.full(x0.shape[0], max_iter)
-    code, period, iters, cand, cand_res, state = _iterate(net, x0, tol, budget, max_period, divergence_radius, rows)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=max_iter, desc="iterating", unit="map", disable=not progress, leave=False) as bar:
+        code, period, iters, cand, cand_res, state = _iterate(net, x0, tol, budget, max_period, divergence_radius,
+                                                              rows, bar=bar)
     settings = (tol, merge_tol, refine, refine_tol, neutral_tol, jrows)
     code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, *settings)
     # an unstable fixed point or cycle attracts no open set: a start that met

@@ -415,13 +415,15 @@ class Network:
 
         Keys: ``W0, ..., W{L-1}`` (W_l of shape (n_{l+1}, n_l)), ``b0, ...,
         b{L-1}``, ``activation`` (the registered name, a string) and
-        ``last_activation`` (bool).  Read back with :meth:`load`.
+        ``last_activation`` (bool).  Read back with :meth:`load`.  The file
+        is written under ``path`` exactly (no suffix is added).
         """
         arrays = {f"W{i}": w for i, w in enumerate(self._weights)}
         arrays.update({f"b{i}": b for i, b in enumerate(self._biases)})
         arrays["activation"] = np.array(self._activation.name)
         arrays["last_activation"] = np.array(self._last_activation)
-        np.savez(path, **arrays)
+        with open(path, "wb") as f:  # the name as given: numpy would append ".npz" to a bare path
+            np.savez(f, **arrays)
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike], activation: Union[str, Activation, None] = None) -> "Network":
