@@ -179,8 +179,6 @@ class Equation:
         self._log_d1 = log(d1)
         self.log_m1 = L * log(self._s2 * d1)  # log chi^L
         self._log1p_ratio = log(1 + L * d2 / d1**2)  # log(m_2 / m_1^2)
-        self.m1 = (self.sigma_w2 * d1) ** L
-        self.m2 = self.m1**2 * (1 + L * d2 / d1**2) if d1 > 0 else 0.0
 
     def mgf(self, u):
         """(m_K(u), m_K'(u)), vectorised."""
@@ -293,16 +291,3 @@ class Equation:
         """The fixed-point map w -> m_K(u(w, z)) of the papers' iteration."""
         m, _ = self.mgf(self.u_of(w, z))
         return m
-
-    def asymptotic(self, z):
-        """w(z) ~ m_1/z + m_2/z^2 for large |z|."""
-        return self.m1 / z + self.m2 / (z * z)
-
-    def scale(self) -> float:
-        """A rough upper bound of the spectrum, used to place the start of the path."""
-        L = self.depth
-        d1 = float(self.activation.d2_moment(1, self.q))
-        ratio = float(self.m2) / float(self.m1) ** 2 if float(self.m1) > 0 else 1.0
-        # for the two-point laws lambda_max <= e (L+1) m_1 / c; m_2/m_1^2 - 1 = L/c there
-        base = float(self.m1) * math.e * (L + 1) * max(1.0, (ratio - 1) / L)
-        return max(base, float(self.sigma_w2) ** L * max(d1, 1e-300) * 1.0, 1e-300)

@@ -165,8 +165,8 @@ def _newton(eq: Equation, t, logz, maxit: int, tol, keep_lower: bool):
 
 
 def newton_continuation(eq: Equation, lam, eta0: Optional[float] = None, eta_min_rel: float = 1e-9,
-                        tol=None, max_newton: int = 12, max_final: int = 60, max_steps: int = 400,
-                        t_start=None):
+                        tol=None, max_newton: int = 12, max_final: int = 60, max_steps: int = 1000,
+                        t_start=None, log_lam=None):
     """Solve for t = log u at every z = lambda + i0 (see module doc).
 
     Parameters
@@ -185,6 +185,11 @@ def newton_continuation(eq: Equation, lam, eta0: Optional[float] = None, eta_min
         Skip the path: one Newton solve on the real axis from these t (e.g.
         a float64 root refined at ``dps``); points that fail are redone by
         continuation.
+    log_lam : array of float, optional
+        log lambda instead of ``lam`` (float64 only): lambda may then lie
+        beyond float64 (e.g. e^{-20000}, where the mass of a deep network's
+        spectrum still is); lambda rho(lambda) = -Im(1 + w)/pi stays
+        representable.
 
     Returns
     -------
@@ -192,16 +197,22 @@ def newton_continuation(eq: Equation, lam, eta0: Optional[float] = None, eta_min
     status : int8 array of :class:`Status`
     """
     bk = eq.backend
+    if log_lam is not None:
+        if eq.dps is not None:
+            raise ValueError("log_lam is float64 only")
+        log_lam = np.asarray(log_lam, dtype=float)
+        lam = np.exp(log_lam)
     lam = bk.farray(lam)
     n = len(lam)
-    lam_f = np.array([float(x) for x in lam])
-    if eq.dps is None:
-        log_lam = np.log(lam_f)
+    if log_lam is not None:
+        pass
+    elif eq.dps is None:
+        log_lam = np.log(lam)
     else:
         import mpmath
 
         log_lam = np.array([mpmath.log(x) for x in lam], dtype=object)
-    log_lam_f = np.log(lam_f)
+    log_lam_f = np.array([float(x) for x in log_lam])
     tol_path = 1e-9 if tol is None else tol
     status = np.full(n, Status.CONVERGED, dtype=np.int8)
     real_axis = log_z(bk, log_lam, np.full(n, -np.inf))
@@ -209,8 +220,9 @@ def newton_continuation(eq: Equation, lam, eta0: Optional[float] = None, eta_min
         t, ok, _ = _newton(eq, bk.carray(t_start), real_axis, max_final, 0.0, keep_lower=False)
         if not ok.all():
             redo = np.flatnonzero(~ok)
-            t[redo], status[redo] = newton_continuation(eq, lam[redo], eta0, eta_min_rel, tol, max_newton,
-                                                        max_final, max_steps)
+            t[redo], status[redo] = newton_continuation(
+                eq, lam[redo], eta0, eta_min_rel, tol, max_newton, max_final, max_steps,
+                log_lam=log_lam[redo] if eq.dps is None else None)
         return t, _branch_check(eq, t, real_axis, status)
     log_scale = eq.log_scale()
     ell0 = math.log(5.0) + np.maximum(log_scale, log_lam_f)
@@ -258,7 +270,7 @@ def newton_continuation(eq: Equation, lam, eta0: Optional[float] = None, eta_min
         t[acc] = t_new[ok]
         Gt[acc] = Gt_new[ok]
         ell[acc] = target[ok]
-        ratio[acc] = np.maximum(ratio[acc] * 1.5, math.log(1e-3))
+        ratio[acc] = np.maximum(ratio[acc] * 1.5, -50.0)  # at most e^50 per step (the path may span e^20000)
         done[idx[at_min & ok]] = True
         rej = idx[~ok & ~at_min]
         ratio[rej] = ratio[rej] / 2
@@ -268,7 +280,7 @@ def newton_continuation(eq: Equation, lam, eta0: Optional[float] = None, eta_min
         # a failed solve on the real axis: go further down the path and try again
         fail_final = idx[~ok & at_min]
         ell_min[fail_final] -= math.log(1e3)
-        hopeless = fail_final[ell_min[fail_final] < log_lam_f[fail_final] - 700]
+        hopeless = fail_final[ell_min[fail_final] < log_lam_f[fail_final] - 200]
         status[hopeless] = Status.NOT_CONVERGED
         done[hopeless] = True
     return t, _branch_check(eq, t, real_axis, status)
