@@ -15,8 +15,8 @@ root w = 0 of the w-form lies at t = -infinity, out of reach.
 ``polynomial_roots``
     For m_K(u) = c v u/(1 - v u) (linear, ReLU, hard-tanh) the equation is
     the polynomial z w = s (1 + w)(c + w)^L, s = (sigma_w^2 v)^L.  In the
-    variable r = 1/(1 - v u) = (c + w)/c, rescaled by an L-th root taken once,
-    its coefficients are O(1); all roots are computed (companion matrix) on
+    variable r = 1/(1 - v u) = (c + w)/c, rescaled by an L-th root taken once
+    (in logarithms), its coefficients are O(1); all roots are computed (companion matrix) on
     the real axis and the physical one is the root on the principal branch of
     the log equation (G = 0) with Im w <= 0 -- found without any continuation,
     an independent route to the same root.
@@ -386,7 +386,19 @@ def papers_iteration(eq: Equation, lam, b: float = 2.0, N: int = 20, eps: float 
 
 
 def _companion_roots(coeffs: np.ndarray) -> np.ndarray:
-    """Roots of sum_j coeffs[:, j] x^j for each row (batched companion matrices; LAPACK balances them)."""
+    """Roots of sum_j coeffs[:, j] x^j for each row (batched companion matrices).
+
+    A row whose leading coefficient is smaller than its constant term is
+    solved reversed (roots 1/x): a tiny leading coefficient puts huge entries
+    into the companion matrix and loses the O(1) roots.
+    """
+    rev = np.abs(coeffs[:, -1]) < np.abs(coeffs[:, 0])
+    if rev.any():
+        out = np.empty((coeffs.shape[0], coeffs.shape[1] - 1), dtype=complex)
+        out[~rev] = _companion_roots(coeffs[~rev]) if (~rev).any() else out[~rev]
+        with np.errstate(all="ignore"):
+            out[rev] = 1 / _companion_roots(coeffs[rev, ::-1])
+        return out
     n, deg1 = coeffs.shape
     deg = deg1 - 1
     comp = np.zeros((n, deg, deg), dtype=complex)
@@ -421,17 +433,26 @@ def polynomial_roots(eq: Equation, lam, c: float, v: float, outside=None):
     n = len(lam)
     logS = L * math.log(eq.sigma_w2 * v * c) - math.log(c)
     logz = np.log(lam)
-    log_kappa = np.minimum(0.0, (logz - logS) / (L + 1))
+    lzs = logz - logS  # log(z/S)
+    # |r| where c r^{L+1} or (1 - c) r^L first balances z/S (r = 1 at large z)
+    log_kappa = np.minimum(0.0, (lzs - math.log(c)) / (L + 1))
+    if c < 1:
+        log_kappa = np.minimum(log_kappa, (lzs - math.log1p(-c)) / L)
     kappa = np.exp(log_kappa)
-    zeta = np.exp(logz - logS - (L + 1) * log_kappa)
+    # coefficients of R^{L+1}, R^L, R^1, R^0 in logarithms, normalised by the largest
+    with np.errstate(divide="ignore"):
+        logc = np.stack([math.log(c) + (L + 1) * log_kappa, np.log1p(-c) + L * log_kappa + 0 * lzs,
+                         lzs + log_kappa, lzs], axis=1)
+    logc -= np.max(logc, axis=1, keepdims=True)
+    k = np.exp(logc)
     coeffs = np.zeros((n, L + 2), dtype=complex)
-    coeffs[:, 0] = zeta
-    coeffs[:, 1] = -zeta * kappa
-    coeffs[:, L] += (1 - c) / kappa
-    coeffs[:, L + 1] = c
+    coeffs[:, 0] = k[:, 3]
+    coeffs[:, 1] = -k[:, 2]
+    coeffs[:, L] += k[:, 1]
+    coeffs[:, L + 1] = k[:, 0]
     roots = _companion_roots(coeffs)  # (n, L+1)
-    r = kappa[:, None] * roots
     with np.errstate(all="ignore"):
+        r = kappa[:, None] * roots
         vu = 1 - 1 / r
         t_all = np.log(np.abs(vu)) - 1j * np.arctan2(-vu.imag + 0.0, vu.real) - math.log(v)
         flat_t = t_all.ravel()
@@ -439,10 +460,11 @@ def polynomial_roots(eq: Equation, lam, c: float, v: float, outside=None):
         G, _, m, nn, floor = eq.log_residual(flat_t, lz)
     G = np.abs(G).reshape(n, L + 1)
     size = (1 + np.abs(flat_t)).reshape(n, L + 1)
-    im_n = nn.imag.reshape(n, L + 1)
+    im_t = t_all.imag
     # the candidates: on the principal branch of G (to well above rounding: the root of the
-    # polynomial carries the companion matrix's backward error) and on the physical sheet
-    cand = (G <= 1e-6 * size) & (im_n <= 1e-8 * np.abs(nn).reshape(n, L + 1))
+    # polynomial carries the companion matrix's backward error) and on the physical sheet,
+    # u in the closed lower half-plane (Im w has the sign of Im u; |Im w| may be 1e-50 |w|)
+    cand = (G <= 1e-6 * size) & (im_t <= 1e-9) & (im_t >= -np.pi - 1e-9)
     above = np.zeros(n, dtype=bool) if outside is None else np.asarray(outside, dtype=bool)
     if above.any():  # keep the smallest real u among the candidates
         re_t = np.where(cand, t_all.real, np.inf)
