@@ -297,9 +297,11 @@ def _solve(eq: Equation, lam, method, options, sup, params, start=None):
             t[ri], status[ri] = newton_continuation(eq, lam_b[ri], **options)
     else:
         t, status = newton_continuation(eq, lam_b, **options)
+    outside = _outside_support(lam, sup, eq.depth, two_point)
+    if outside.any() and method != "polynomial":
+        t, status = _real_root(eq, lam_b, t, status, outside)
     w, nn = _verify(eq, lam_b, t, status, two_point)
     # Im w <= 0 up to rounding (larger violations carry Status.WRONG_BRANCH); 0 outside the support
-    outside = _outside_support(lam, sup, eq.depth, two_point)
     if eq.dps is None:
         dens = -np.minimum(nn.imag, 0.0) / (np.pi * lam_b) + 0.0
         dens[outside] = 0.0
@@ -332,6 +334,30 @@ def _verify(eq: Equation, lam_b, t, status, two_point):
         bad = ~(np.abs(G) <= 1e-9 * size)
         status[conv[bad]] = Status.INACCURATE_MGF
     return w, nn
+
+
+def _real_root(eq: Equation, lam_b, t, status, outside):
+    """Outside the support the root is real (u > 0, or u < 0 below a Marchenko-Pastur lower edge).
+
+    Next to an edge the continuation's root carries an imaginary part of the
+    order sqrt(eps) (a branch point is a double root): Im t is set to the
+    nearest of 0 and -pi and Newton is rerun on the real axis, where it stays
+    real; the point converges when |G| is again at rounding level.
+    """
+    from .solvers import _branch_check, _newton
+
+    bk = eq.backend
+    idx = np.flatnonzero(outside)
+    t = t.copy()
+    status = status.copy()
+    snapped = bk.carray([mpmath.mpc(v.real, -mpmath.pi if v.imag < -1.5 else 0) if eq.dps is not None else
+                         complex(v.real, -np.pi if v.imag < -1.5 else 0.0) for v in t[idx]])
+    real_axis = bk.log_upper(bk.carray(lam_b[idx]))
+    tt, ok, _ = _newton(eq, snapped, real_axis, 60, 0.0, keep_lower=False)
+    t[idx] = tt
+    status[idx] = np.where(ok, Status.CONVERGED, Status.NOT_CONVERGED)
+    status[idx] = _branch_check(eq, tt, real_axis, status[idx])
+    return t, status
 
 
 def _outside_support(lam, sup, depth, two_point) -> np.ndarray:

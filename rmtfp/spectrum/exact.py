@@ -132,7 +132,8 @@ def fuss_catalan_lambda_max(s: float) -> float:
     float
     """
     s = _check_positive("s", s)
-    return (s + 1) ** (s + 1) / s**s
+    log_lmax = (s + 1) * math.log(s + 1) - s * math.log(s)  # (s+1)^{s+1} overflows from s ~ 140
+    return math.exp(log_lmax)
 
 
 def _hm_parts(tau, s, lib):
