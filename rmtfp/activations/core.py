@@ -561,6 +561,18 @@ class Activation:
 
     @staticmethod
     def _discrete_kernels(u, vals, probs, p0):
+        if len(vals) <= 4:  # two-point laws: plain vector arithmetic
+            u = np.asarray(u, dtype=complex)
+            m = np.zeros_like(u)
+            n = np.full_like(u, p0)
+            um = np.zeros_like(u)
+            for v, p in zip(vals, probs):
+                r = 1.0 / (1.0 - u * v)
+                x = u * v * r
+                m += p * x
+                n += p * r
+                um += p * x * r
+            return m, n, um
         flat = np.asarray(u, dtype=complex).ravel()
         m = np.empty_like(flat)
         n = np.empty_like(flat)
