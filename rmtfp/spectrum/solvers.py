@@ -339,45 +339,40 @@ def papers_iteration(eq: Equation, lam, b: float = 2.0, N: int = 20, eps: float 
         eta = (b ** (N - k)) if eq.dps is None else bk.number(b) ** (N - k)
         return (lam + 1j * eta) if eq.dps is None else bk.carray(lam) + bk.carray(1j * eta)
 
-    n_hit = np.zeros(n, dtype=int)
-    if w0 == "zero":
+    use_t = w0 == "asymptotic"
+    if use_t:  # the state is t; w = m_K(e^t)
+        x = eq.t_start(bk.log_upper(zk(0)))
+        with np.errstate(all="ignore"):
+            w = eq.kernels(bk.exp(x))[0]
+    else:  # the state is w itself
         w = bk.carray(np.zeros(n))
-        for k in range(2 * N + 1):
-            z = zk(k)
-            active = np.ones(n, dtype=bool)
-            for _ in range(N0):
-                idx = np.flatnonzero(active)
-                if idx.size == 0:
-                    break
-                with np.errstate(all="ignore"):
-                    new = eq.T(w[idx], z[idx])
-                conv = np.asarray(bk.abs(new - w[idx]) < eps, dtype=bool)
-                w[idx] = new
-                active[idx[conv]] = False
-            n_hit += active
-        nn = 1 + w
-    else:
-        t = eq.t_start(bk.log_upper(zk(0)))
-        with np.errstate(all="ignore"):
-            w = eq.kernels(bk.exp(t))[0]
-        for k in range(2 * N + 1):
-            lz = bk.log_upper(zk(k))
-            active = np.ones(n, dtype=bool)
-            for _ in range(N0):
-                idx = np.flatnonzero(active)
-                if idx.size == 0:
-                    break
-                with np.errstate(all="ignore"):
-                    G = eq.log_residual(t[idx], lz[idx])[0]
-                    t_new = t[idx] - G
-                    new = eq.kernels(bk.exp(t_new))[0]
-                conv = np.asarray(bk.abs(new - w[idx]) < eps, dtype=bool)
-                w[idx] = new
-                t[idx] = t_new
-                active[idx[conv]] = False
-            n_hit += active
-        with np.errstate(all="ignore"):
-            nn = eq.kernels(bk.exp(t))[1]
+        x = w.copy()
+
+    def advance(x_, z_):
+        """One iteration: (new state, new w)."""
+        if use_t:
+            x_new = x_ - eq.log_residual(x_, bk.log_upper(z_))[0]
+            return x_new, eq.kernels(bk.exp(x_new))[0]
+        new = eq.T(x_, z_)
+        return new, new
+
+    n_hit = np.zeros(n, dtype=int)
+    for k in range(2 * N + 1):
+        z = zk(k)
+        active = np.ones(n, dtype=bool)
+        for _ in range(N0):
+            idx = np.flatnonzero(active)
+            if idx.size == 0:
+                break
+            with np.errstate(all="ignore"):
+                x_new, new = advance(x[idx], z[idx])
+            conv = np.asarray(bk.abs(new - w[idx]) < eps, dtype=bool)
+            w[idx] = new
+            x[idx] = x_new
+            active[idx[conv]] = False
+        n_hit += active
+    with np.errstate(all="ignore"):
+        nn = eq.kernels(bk.exp(x))[1] if use_t else 1 + w
     z = zk(2 * N)
     status = np.where(n_hit > 0, Status.MAX_ITER, Status.CONVERGED).astype(np.int8)
     finite = np.asarray(bk.isfinite(w), dtype=bool) & np.asarray(bk.isfinite(nn), dtype=bool)
