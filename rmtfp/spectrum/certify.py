@@ -363,34 +363,30 @@ def trace_roots(eq: ScaledEquation, lam: np.ndarray, certify: bool):
 def refine(eq: ScaledEquation, ell, z, prec: int, outer=None, certify: bool = False, start_bits: int = 48):
     """Newton from ell (good to ``start_bits``) to ``prec`` bits; with certify, a Krawczyk ball inside ``outer``.
 
-    One Newton step per doubling of the precision, then one more at ``prec``
-    whose size must be at the level of half the precision (quadratic
-    convergence: the error after it is at the rounding level); otherwise
-    plain Newton at ``prec``.  Returns (ell, K), K None unless certified,
-    ell None when Newton failed.
+    One Newton step per doubling of the precision.  The last step must be at
+    the level of the accuracy its input had (quadratic convergence: the
+    error after it is at the rounding level); otherwise plain Newton at
+    ``prec``.  Returns (ell, K), K None unless certified, ell None when
+    Newton failed.
     """
-    from flint import acb
+    from flint import acb, arb
 
     zb = acb(z)
-    p = start_bits
+    p, p_in, s = start_bits, start_bits, None
     while p < prec:
-        p = min(2 * p, prec)
+        p_in, p = p, min(2 * p, prec)
         with workprec(p + 8):
             g, dg, _, _ = eq.G(ell, zb)
             if not (g.is_finite() and dg.is_finite()) or dg.mid().is_zero():
                 return None, None
-            ell = _point(ell - g / dg)
+            step = _point(g / dg)
+            s = abs(step.mid())
+            ell = _point(ell - step)
     with workprec(prec):
-        g, dg, _, _ = eq.G(ell, zb)
-        if not (g.is_finite() and dg.is_finite()) or dg.mid().is_zero():
-            return None, None
-        step = _point(g / dg)
-        if abs(complex(step.mid())) > 2.0 ** (-prec / 2 + 8) * (1 + abs(complex(ell.mid()))):
+        if s is None or s > arb(2) ** (-p_in + 8) * (1 + abs(ell.mid())):
             ell, _, _ = _newton(eq, ell, zb, maxit=8)
             if ell is None:
                 return None, None
-        else:
-            ell = _point(ell - step)
         if not certify:
             return ell, None
         return ell, _prove_point(eq, ell, zb, outer=outer, step=0.0)

@@ -346,7 +346,9 @@ def _density_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, 
                   mgf_method="auto", backend="flint", certify=bool(certify))
     start = None
     if dps is not None and not certify:
-        start = _solve(Equation(act, depth, sigma_w2, q, None, "auto"), lam, "newton", {}, sup, params)[0]
+        with np.errstate(over="ignore", invalid="ignore"):  # float64 range exceeded: judged by the status
+            start = _solve(Equation(act, depth, sigma_w2, q, None, "auto"), lam, "newton",
+                           {"_two_point": _two_point(act, q)}, sup, params)
     sw2 = sigma_w2_in if isinstance(sigma_w2_in, mpmath.mpf) else sigma_w2
     sb2 = sigma_b2_in if isinstance(sigma_b2_in, mpmath.mpf) else sigma_b2
     dens, w, status, lower, upper = density_flint(lam, act, depth, sw2, sb2, q, q_in, q_source, dps,

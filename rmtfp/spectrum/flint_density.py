@@ -67,7 +67,7 @@ def _bounds_mp(rho, dps):
 def density_flint(lam, act, depth, sigma_w2, sigma_b2, q, q_in, q_source, dps, certify, start=None):
     """(density, w, status, lower, upper) by the flint route (module doc).
 
-    ``start``: a float64 DensityResult to refine (uncertified dps route).
+    ``start``: (DensityResult, t = log u) of the float64 solve, refined by the uncertified dps route.
     """
     require_flint()
     n = len(lam)
@@ -92,15 +92,13 @@ def density_flint(lam, act, depth, sigma_w2, sigma_b2, q, q_in, q_source, dps, c
         if start is not None and not certify:
             from flint import acb
 
+            res64, t64 = start
             todo = []
             for i in range(n):
-                ok = start.status[i] == Status.CONVERGED and np.isfinite(start.w[i]) and start.w[i] != 0
-                if ok:
-                    wi = complex(start.w[i])
-                    ell = eq0.rhs(acb(complex(wi.real, min(wi.imag, 0.0))), acb(float(lam[i])))
-                    if ell.is_finite():
-                        ells[i] = acb(ell.mid())
-                        continue
+                # the float64 solver works in the same variable t = log u (no cancellation in 1 + w)
+                if res64.status[i] == Status.CONVERGED and t64 is not None and np.isfinite(t64[i]):
+                    ells[i] = acb(complex(t64[i]))
+                    continue
                 todo.append(i)
             todo = np.asarray(todo, dtype=int)
         if len(todo):
