@@ -161,7 +161,7 @@ def _two_point(act: Activation, q):
 def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float = 1.0,
             q: Optional[Union[float, Sequence[float]]] = None, sigma_b2: float = 0.0,
             dps: Optional[int] = None, method: str = "auto", mgf_method: str = "auto",
-            **options) -> DensityResult:
+            weights=None, widths=None, **options) -> DensityResult:
     """Eigenvalue density rho(lambda) of J J^T, J = prod_{l=1}^L D_l W_l.
 
     Solves w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) (THEORY; the
@@ -198,6 +198,16 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     mgf_method : {"auto", "formula", "quadrature"}
         Route for m_K (see :meth:`rmtfp.Activation.mgf_d2`); ``"quadrature"``
         gives an independent check of the closed forms.
+    weights : {"gaussian", "orthogonal"} or sympy expression, optional
+        Weight ensemble (default Gaussian): ``"orthogonal"`` is W_l = sigma_w O_l,
+        O_l Haar; a sympy expression in ``rmtfp.spectrum.weights.M`` is the
+        S-transform s(m) = sigma_w^2 S_{W^T W}(m), s(0) = 1 (square layers).
+        See :mod:`rmtfp.spectrum.weights`; atoms away from 0 are listed in
+        ``params["atoms"]``.
+    widths : sequence of depth + 1 numbers, optional
+        n_0, ..., n_L (only the ratios matter): rectangular layers, W_l of
+        size n_l x n_{l-1} with entries of variance sigma_w2/n_{l-1}; the law
+        is that of the n_L x n_L matrix J J^T (float64, ``method="newton"``).
     **options
         Passed to the solver (``"newton"``: ``eta_min_rel``, ``tol``,
         ``max_newton``, ``max_final``; ``"iteration"``: ``b``, ``N``, ``eps``,
@@ -218,6 +228,8 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     lam = check_lam(lam)
     dps = check_dps(dps)
     if is_per_layer(q):
+        if weights is not None or widths is not None:
+            raise ValueError("weights/widths with a per-layer q are not supported; give one q (or None for q*)")
         return _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method, mgf_method, options)
     sigma_w2_in, q_in, sigma_b2_in = sigma_w2, q, sigma_b2
     act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
@@ -228,6 +240,13 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
                   q=None if q is None else float(q), q_source=q_source, dps=dps, method=method,
                   mgf_method=mgf_method,
                   **{k: v for k, v in options.items()})
+    arch = _architecture(weights, widths, depth, sigma_w2_in if dps is not None else sigma_w2)
+    if arch is not None:  # other weight ensembles, rectangular layers: rmtfp.spectrum.architectures
+        from .architectures import density_arch
+
+        if dps is not None and q_source == "q_star":
+            q = act.q_star(sigma_w2_in, sigma_b2_in, dps=dps)
+        return density_arch(lam, act, arch, q, dps, method, mgf_method, options, params)
     if method == "auto":
         method = "newton"
         params["method"] = "newton"
@@ -290,6 +309,16 @@ def _solve(eq: Equation, lam, method, options, sup, params, start=None) -> Densi
         # + 0.0 turns the -0.0 of an exactly real w (outside the support) into 0.0
         dens = -im / (np.pi * lam_b) + 0.0 if eq.dps is None else -im / (mpmath.pi * lam_b)
     return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
+
+
+def _architecture(weights, widths, depth, sigma_w2):
+    """The :class:`~rmtfp.spectrum.weights.Architecture`, or None for square Gaussian layers."""
+    if weights is None and widths is None:
+        return None
+    from .weights import architecture
+
+    arch = architecture(weights, widths, depth, sigma_w2)
+    return None if arch.law.is_gaussian and arch.square else arch
 
 
 def is_per_layer(q) -> bool:

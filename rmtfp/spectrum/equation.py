@@ -134,6 +134,9 @@ class Equation:
         (callers wrap the computation in :func:`rmtfp.precision.workdps`).
     mgf_method : str
         Route for m_K (see :meth:`Activation.mgf_d2`).
+    weights : WeightLaw, optional
+        The weight ensemble (:mod:`rmtfp.spectrum.weights`); ``None`` is Gaussian.
+        Otherwise u = sigma_w^2 z^{-1/L} w^{1-1/L} (1+w)^{-(1-1/L)} / s(w).
     """
 
     activation: Activation
@@ -142,6 +145,7 @@ class Equation:
     q: Optional[float]
     dps: Optional[int] = None
     mgf_method: str = "auto"
+    weights: Optional[object] = None
 
     def __post_init__(self):
         self.backend = NumpyBackend() if self.dps is None else MpBackend()
@@ -157,6 +161,10 @@ class Equation:
         d2 = self.activation.d2_moment(2, self.q)
         self.m1 = (self.sigma_w2 * d1) ** L
         self.m2 = self.m1**2 * (1 + L * d2 / d1**2) if d1 > 0 else 0.0
+        if self.weights is not None and not self.weights.is_gaussian:
+            # m_2/m_1^2 - 1 = L (E D^4/E[D^2]^2 - 1) - L s_1, s(m) = 1 + s_1 m + ...
+            s1 = float(self.weights.s1)
+            self.m2 = self.m1**2 * (1 + L * d2 / d1**2 - L - L * s1) if d1 > 0 else 0.0
 
     def mgf(self, u):
         """(m_K(u), m_K'(u)), vectorised."""
@@ -174,14 +182,27 @@ class Equation:
     def u_of(self, w, z):
         """u = sigma_w^2 z^{-1/L} (1 + w)^{1/L} w^{1 - 1/L} (three principal powers)."""
         bk = self.backend
+        if self.weights is not None and not self.weights.is_gaussian:
+            return self._u_weights(w, z)[0]
         return self._s2 * bk.exp(-self._a * bk.log_upper(z) + self._a * bk.log_lower(1 + w)
                                  + self._b * bk.log_lower(w))
 
+    def _u_weights(self, w, z):
+        """u = sigma_w^2 z^{-1/L} w^{1-1/L} (1+w)^{-(1-1/L)} / s(w) and du/dw (other weight ensembles)."""
+        bk = self.backend
+        s, dlog_s = self.weights.log_derivative(w, mp=self.dps is not None)
+        u = self._s2 * bk.exp(-self._a * bk.log_upper(z) - self._b * bk.log_lower(1 + w)
+                              + self._b * bk.log_lower(w)) / s
+        return u, u * (self._b / w - self._b / (1 + w) - dlog_s)
+
     def residual(self, w, z):
         """F(w; z), dF/dw and dF/dz."""
-        u = self.u_of(w, z)
+        if self.weights is not None and not self.weights.is_gaussian:
+            u, du_dw = self._u_weights(w, z)
+        else:
+            u = self.u_of(w, z)
+            du_dw = u * (self._a / (1 + w) + self._b / w)
         m, dm = self.mgf(u)
-        du_dw = u * (self._a / (1 + w) + self._b / w)
         du_dz = -self._a * u / z
         return w - m, 1 - dm * du_dw, -dm * du_dz
 
