@@ -68,7 +68,7 @@ def _square_two_point_edge(L, s, c, dps=None):
     """
     num = mpmath.mpf if dps else float
     L_, c = num(L), num(c)
-    if L_ - 1 - L_ * c == 0:
+    if L_ - 1 - L_ * c == 0 or c >= 1:  # the edge is s (c = 1: no continuous part, all the mass at s)
         return num(s), num(math.inf)
     w = c / (L_ - 1 - L_ * c)
     return s * (c + w) ** L / (w * (1 + w) ** (L - 1)), w
@@ -162,11 +162,17 @@ def _refine_edge(act, arch: Architecture, q, lmax: float, dps: int):
         def log_lam(uu):
             w = act._mgf_mp(mpmath.mpc(uu), qm, "auto")[0].real
             s, _ = law.log_derivative(w, mp=True)
-            return (L * mpmath.log(s2) - (L - 1) * mpmath.log(w) + (L - 1) * mpmath.log(1 + w)
-                    - L * mpmath.log(s) - L * mpmath.log(uu)) * -1
+            return (L * mpmath.log(s2) + (L - 1) * mpmath.log(w) - (L - 1) * mpmath.log(1 + w)
+                    - L * mpmath.log(s) - L * mpmath.log(uu))
+
+        def dlog_lam(uu):  # analytic: w' = m_K'(u)
+            w, dw = act._mgf_mp(mpmath.mpc(uu), qm, "auto")
+            w, dw = w.real, dw.real
+            _, dls = law.log_derivative(w, mp=True)
+            return dw * ((L - 1) / w - (L - 1) / (1 + w) - L * dls) - L / uu
 
         try:
-            um = mpmath.findroot(lambda uu: mpmath.diff(log_lam, uu), mpmath.mpf(u0))
+            um = mpmath.findroot(dlog_lam, mpmath.mpf(u0))
         except (ValueError, ZeroDivisionError) as exc:  # pragma: no cover
             raise ConvergenceError(f"edge refinement failed: {exc}", last=u0) from exc
         return round_to(mpmath.exp(log_lam(um)), dps)
