@@ -174,8 +174,9 @@ def theory_cdf(act, depth, sigma_w2, q, weights, widths, lam_min, per_decade: in
     from .spectrum import density, support
 
     sup = support(act, depth, sigma_w2=sigma_w2, q=q, weights=weights, widths=widths)
-    lmax = float(sup.params["lambda_max_continuous"])  # the continuous part (atoms added separately)
-    atoms = [tuple(a) for a in sup.params["atoms"]]
+    # the continuous part (atoms added separately); square Gaussian layers carry only the atom at 0
+    lmax = float(sup.params.get("lambda_max_continuous", sup.lambda_max))
+    atoms = [tuple(a) for a in sup.params.get("atoms", [[0.0, float(sup.atom)]])]
     if sum(m for _, m in atoms) >= 1 - 1e-12:
         lam = np.array([lam_min, lmax])
         return _CDF(lam, np.array([atoms[0][1]] * 2), atoms, lmax), lmax, atoms, 0

@@ -8,6 +8,7 @@ Entry points: :func:`depth_scales`, :func:`critical_point`, :func:`critical_line
 from __future__ import annotations
 
 from .gaussian2d import bivariate_expectation, correlation_map
+from .isometry import IsometryResult, critical_parameters, isometry, isometry_along_critical_line
 from .phase import CriticalLine, PhaseDiagram, critical_line, critical_point, phase_diagram
 from .scales import DepthScales, c_star, chi_c, chi_q, depth_scales
 
@@ -24,4 +25,8 @@ __all__ = [
     "CriticalLine",
     "phase_diagram",
     "PhaseDiagram",
+    "isometry",
+    "IsometryResult",
+    "critical_parameters",
+    "isometry_along_critical_line",
 ]
