@@ -761,7 +761,7 @@ def sample_jacobian_spectrum(activation: Union[str, Activation], depth: int, wid
     if widths is not None or (isinstance(weights, str) and weights.strip().lower() in ("orthogonal", "haar")):
         from ._arch_sampling import arch_of, sample_arch
 
-        law, ws = arch_of(weights, widths, depth, _check_int("width", width, 1))
+        law, ws = arch_of(weights, widths, depth, width if widths is not None else _check_int("width", width, 1))
         return sample_arch(activation, depth, n_samples, law, ws, sigma_w2, sigma_b2, q, rng, method)
     return _sample(activation, (depth,), width, n_samples, weights, sigma_w2, sigma_b2, q, rng, dtype, batch,
                    progress, method, workers)[0]

@@ -53,6 +53,10 @@ def register(subparsers) -> None:
                         "1.05 lambda_max)")
     p.add_argument("--dps", type=int, default=None, help="decimal digits (mpmath); float64 when omitted")
     p.add_argument("--method", default="auto", choices=["auto", "newton", "polynomial", "iteration"])
+    p.add_argument("--weights", default="gaussian", choices=["gaussian", "orthogonal"],
+                   help="weight ensemble (default gaussian; orthogonal: W = sigma_w O, O Haar)")
+    p.add_argument("--widths", type=lambda t: parse_range(t, "--widths"), default=None,
+                   help="layer widths n_0,...,n_L (rectangular layers; only the ratios matter)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", action="store_true", help="print CSV: lam,density,status")
@@ -65,12 +69,14 @@ def run(args) -> int:
     from ..spectrum import density, support
 
     lam = args.lam
+    arch = dict(weights=args.weights, widths=None if args.widths is None else args.widths.tolist())
     if lam is None:
-        sup = support(args.activation, args.depth, sigma_w2=args.sigma_w2, q=args.q, sigma_b2=args.sigma_b2)
+        sup = support(args.activation, args.depth, sigma_w2=args.sigma_w2, q=args.q, sigma_b2=args.sigma_b2,
+                      **arch)
         lmax = float(sup.lambda_max)
         lam = np.geomspace(lmax * 1e-6, 1.05 * lmax, 400) if args.log else np.linspace(lmax * 1e-3, 1.05 * lmax, 400)
     res = density(lam, args.activation, args.depth, sigma_w2=args.sigma_w2, q=args.q, sigma_b2=args.sigma_b2,
-                  dps=args.dps, method=args.method)
+                  dps=args.dps, method=args.method, **arch)
     if args.plot:
         from ..plotting import plot_density, save_figure
 
@@ -95,6 +101,8 @@ def run(args) -> int:
         print(f"# activation={pr['activation']} depth={pr['depth']} sigma_w2={pr['sigma_w2']} "
               f"sigma_b2={pr['sigma_b2']} q={q} method={pr['method']}")
         print(f"# atom at 0: {float(res.atom):.12g}   lambda_max: {float(res.lambda_max):.12g}")
+        if pr.get("atoms") and len(pr["atoms"]) > 1:
+            print("# atoms (lambda, mass): " + ", ".join(f"({a:.12g}, {m:.12g})" for a, m in pr["atoms"]))
         print(f"{'lam':>22} {'density':>24}  status")
         for x, y, s in zip(res.lam, dens, names):
             print(f"{float(x):22.15g} {y:>24}  {s}")

@@ -11,13 +11,13 @@ from scipy import optimize
 
 from ..activations import get
 from ..errors import ConvergenceError
-from .scales import _check, depth_scales
+from .scales import _check, depth_scales, fixed_point
 
 __all__ = ["critical_point", "critical_line", "CriticalLine", "phase_diagram", "PhaseDiagram"]
 
 
 def _chi1(act, sigma_w2, sigma_b2):
-    q = act.q_star(sigma_w2, sigma_b2)
+    q = fixed_point(act, sigma_w2, sigma_b2)
     if q == 0:
         return sigma_w2 * float(act.dphi(np.zeros(1))[0]) ** 2, q
     return sigma_w2 * act.d2_moment(1, q), q
@@ -34,6 +34,9 @@ def critical_point(activation, sigma_b2: float = 0.0) -> tuple[float, float]:
     """
     act = get(activation)
     sigma_b2 = _check("sigma_b2", sigma_b2, True)
+    if 0 < sigma_b2 < 1e-10:
+        raise ValueError(f"sigma_b2={sigma_b2!r}: bias variances in (0, 1e-10) put q* below the resolution of the "
+                         "variance-map solver; use 0 or a value >= 1e-10")
     if not act.depends_on_q:
         sw2 = 1.0 / act.d2_moment(1)
         return sw2, (math.inf if sigma_b2 > 0 else math.nan)

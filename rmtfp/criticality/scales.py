@@ -28,7 +28,7 @@ from ..activations import get
 from ..errors import ConvergenceError
 from .gaussian2d import bivariate_expectation, correlation_map
 
-__all__ = ["DepthScales", "depth_scales", "chi_q", "c_star", "chi_c"]
+__all__ = ["DepthScales", "depth_scales", "chi_q", "c_star", "chi_c", "fixed_point"]
 
 #: |chi_1 - 1| below this is reported as the critical phase
 CRITICAL_TOL = 1e-9
@@ -42,6 +42,16 @@ def _check(name, v, allow_zero):
     if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
         raise ValueError(f"{name} must be finite and {'>= 0' if allow_zero else '> 0'}, got {v!r}")
     return x
+
+
+def fixed_point(act, sigma_w2: float, sigma_b2: float) -> float:
+    """q* from q0 = 1, or from q0 = sigma_b2 when q* is below the reach of the search from 1 (tiny sigma_b2)."""
+    try:
+        return act.q_star(sigma_w2, sigma_b2)
+    except ConvergenceError:
+        if not 0 < sigma_b2 < 1:
+            raise
+        return act.q_star(sigma_w2, sigma_b2, q0=sigma_b2)
 
 
 def chi_q(activation, sigma_w2: float, q: float) -> float:
@@ -63,7 +73,7 @@ def c_star(activation, sigma_w2: float, sigma_b2: float = 0.0, q: Optional[float
     """
     act = get(activation)
     if q is None:
-        q = act.q_star(sigma_w2, sigma_b2)
+        q = fixed_point(act, sigma_w2, sigma_b2)
     chi1 = sigma_w2 * act.d2_moment(1, q) if q > 0 else sigma_w2 * float(act.dphi(np.zeros(1))[0]) ** 2
     if chi1 <= 1 or q == 0:
         return 1.0
@@ -140,7 +150,7 @@ def depth_scales(activation, sigma_w2: float, sigma_b2: float = 0.0, method: str
     act = get(activation)
     sigma_w2 = _check("sigma_w2", sigma_w2, False)
     sigma_b2 = _check("sigma_b2", sigma_b2, True)
-    q = act.q_star(sigma_w2, sigma_b2)
+    q = fixed_point(act, sigma_w2, sigma_b2)
     chi1 = sigma_w2 * act.d2_moment(1, q) if q > 0 else sigma_w2 * float(act.dphi(np.zeros(1))[0]) ** 2
     cq = chi_q(act, sigma_w2, q)
     cs = c_star(act, sigma_w2, sigma_b2, q, method)

@@ -208,6 +208,8 @@ def density_arch(lam, act, arch: Architecture, q, dps, method, mgf_method, optio
                              sup.atom, sup.lambda_max, params)
     eq = Equation(act, arch.depth, arch.sigma_w2, q, None, mgf_method, weights=arch.law)
     res = _solve(eq, lam, method, options, sup, params)
+    if method == "newton":  # above the continuous part (the gap below an atom) w is real: rho = 0 exactly
+        res = dataclasses.replace(res, density=np.where(lam > float(sup.lambda_max_continuous), 0.0, res.density))
     if dps is None:
         return res
     sw2 = arch.sigma_w2 if isinstance(arch.sigma_w2, mpmath.mpf) else mpmath.mpf(arch.sigma_w2)
