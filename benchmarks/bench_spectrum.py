@@ -17,6 +17,7 @@ Figures, all measured in this one run:
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import mpmath
@@ -55,7 +56,11 @@ def papers_iteration_numpy(lam, L, b=2.0, N=20, eps=1e-5, N0=50):
     return -np.imag((1 + w) / z) / np.pi
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args(argv)
     print("1. linear, 1000 interior points: Newton (float64) vs the papers' iteration (numpy, b=2, N=20)")
     print(f"{'L':>3} {'newton s':>10} {'err newton':>11} {'iteration s':>12} {'err iteration':>14} "
           f"{'speed-up':>9} {'acc. ratio':>11}")

@@ -33,6 +33,22 @@ the value and what is allowed; an option whose value cannot be parsed at all, su
 by the argument parser: the usage line, then that one line) and for files that cannot be read or written
 (output folders are checked before any work); 3 when a solver did not converge (for `rmtfp esd`: some points
 did not converge). Output piped into a reader that stops early (`| head`) ends quietly with status 0.
+
+*Options shared by every command*, defined once (`rmtfp/commands/_options.py`) and alike everywhere:
+
+| option | meaning |
+|---|---|
+| `--activation NAME` | a registered activation; default `hardtanh` in every command |
+| `--weights LAW` | `normal` or `cauchy` (`gaussian` is read as `normal`) |
+| `--seed N` | default: fresh entropy, printed on stderr (`seed N (fresh; pass --seed N to repeat this run)`) and in the output, so that every run can be repeated |
+| `--workers N` | parallel workers (threads for `sample`, processes elsewhere) |
+| `--json`, `--csv` | one JSON object, or a CSV table, on stdout (they exclude each other); every command with `--json` has `--csv` |
+| `--plot [FILE]` | the figure; the format is the suffix (`.png`, `.pdf`, `.svg`, ...; a name without one is refused, no suffix is added); without FILE, `COMMAND.png` |
+| `--no-progress` | no progress bar; bars are drawn on stderr only when it is a terminal (a log file gets none) |
+
+Notes go to stderr, so that stdout is the result alone: every file written (`rmtfp esd: wrote the figure to
+rho.png`), a fresh seed, and for long computations (`esd --dps`, grids of 10⁵ points and more) the expected
+time after the first points.
 """
 
 

@@ -66,8 +66,8 @@ VALIDATION_CLAIMS = (1, 2, 5, 6, 8, 14)
 
 def validation_figures(out: Path, claims=VALIDATION_CLAIMS, mode: str = "quick") -> list:
     """Run the validation claims and save their figures in ``out``; returns the records."""
-    import validation
-    from validation.report import add_figures
+    from rmtfp import validation
+    from rmtfp.validation.report import add_figures
 
     out.mkdir(parents=True, exist_ok=True)
     records = []

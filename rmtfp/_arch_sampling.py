@@ -61,13 +61,15 @@ def arch_of(weights, widths, depth: int, width: int):
 def sample_arch(activation, depth: int, n_samples: int, law: str, widths: tuple, sigma_w2: float,
                 sigma_b2: float, q, rng, method: str = "svd"):
     """:class:`~rmtfp.sampling.JacobianSpectrum` of ``n_samples`` networks (width = n_L)."""
-    from .sampling import JacobianSpectrum, _check_int, _check_nonneg, _resolve_rng, _sample_generators
+    from ._checks import int_at_least, positive_real
+    from .sampling.laws import _resolve_rng, _sample_generators
+    from .sampling.results import JacobianSpectrum
 
     act = get(activation)
-    depth = _check_int("depth", depth, 1)
-    n_samples = _check_int("n_samples", n_samples, 1)
-    sigma_w2 = _check_nonneg("sigma_w2", sigma_w2, allow_zero=False)
-    sigma_b2 = _check_nonneg("sigma_b2", sigma_b2, allow_zero=True)
+    depth = int_at_least("depth", depth, 1)
+    n_samples = int_at_least("n_samples", n_samples, 1)
+    sigma_w2 = positive_real("sigma_w2", sigma_w2)
+    sigma_b2 = positive_real("sigma_b2", sigma_b2, allow_zero=True)
     if method not in ("svd", "eigh"):
         raise ValueError(f"method must be one of ('svd', 'eigh'), got {method!r}")
     if q is None:
@@ -203,10 +205,12 @@ def theory_cdf(act, depth, sigma_w2, q, weights, widths, lam_min, per_decade: in
 
 def compare_arch(result, k: int = 4, per_decade: int = 24):
     """:class:`~rmtfp.sampling.SpectrumComparison` for a sample with orthogonal weights or widths."""
-    from .sampling import SpectralCDF, SpectrumComparison, _check_int, _pooled_cdf_stderr, _resolution, ks_distance
+    from ._checks import int_at_least
+    from .sampling import SpectralCDF, SpectrumComparison, ks_distance
+    from .sampling.compare import _pooled_cdf_stderr, _resolution
     from .spectrum import moments
 
-    k = _check_int("k", k, 1)
+    k = int_at_least("k", k, 1)
     act = get(result.activation)
     law, widths = result.weights["name"], tuple(result.weights.get("widths") or (result.width,) * (result.depth + 1))
     L = result.depth

@@ -4,8 +4,9 @@ Each subcommand lives in :mod:`rmtfp.commands` as a module with
 ``register(subparsers)``, which adds its parser and sets ``func``.  Errors of
 input (``ValueError``/``TypeError``, and argparse's usage errors), of files
 that cannot be read or written (``OSError``) and of convergence become
-one-line messages on stderr and exit status 2 and 3; output files are
-checked before any work is done.
+one-line messages on stderr and exit status 2 and 3 (a run that does not fit
+in memory is refused with its size, status 2); output files are checked
+before any work is done.
 """
 
 from __future__ import annotations
@@ -62,12 +63,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
+    from .commands._options import announce_fresh_seed
+
     try:
         for name in OUTPUT_FILES:
             _check_output_file(name, getattr(args, name, None))
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        announce_fresh_seed(args)
+        return status
     except (ValueError, TypeError) as exc:
         print(f"rmtfp {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:
+        print(f"rmtfp {args.command}: error: not enough memory: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # the reader (head, less) closed the pipe: stop quietly, and keep the exit-time flush from failing again
@@ -82,6 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     except ConvergenceError as exc:
         print(f"rmtfp {args.command}: did not converge: {exc}", file=sys.stderr)
+        announce_fresh_seed(args)
         return 3
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)
@@ -98,6 +107,10 @@ def _check_output_file(name: str, path) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ValueError(f"{option}: the directory {folder!r} does not exist (got {path!r})")
+    if name == "plot":
+        from .commands._options import check_plot_file
+
+        check_plot_file(path)
 
 
 if __name__ == "__main__":  # pragma: no cover

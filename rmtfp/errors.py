@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["RmtfpError", "ConvergenceError"]
+__all__ = ["RmtfpError", "ConvergenceError", "UnresolvedWarning"]
 
 
 class RmtfpError(Exception):
@@ -34,3 +34,8 @@ class ConvergenceError(RmtfpError, ArithmeticError):
         super().__init__(message)
         self.last = last
         self.residual = residual
+
+
+class UnresolvedWarning(UserWarning):
+    """Most starts of a fixed-point search met no criterion within ``max_iter`` maps: the basins reported
+    describe the iteration budget more than the network (raise ``max_iter``)."""

@@ -17,3 +17,14 @@ def test_benchmark_imports(script, monkeypatch):
     monkeypatch.setitem(sys.modules, script[:-3], module)
     spec.loader.exec_module(module)
     assert callable(module.main)
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in BENCH.glob("bench_*.py")))
+def test_benchmark_help_prints_usage_and_runs_nothing(script):
+    import subprocess
+
+    # a benchmark runs for minutes; --help must answer at once (the import of rmtfp is the cost)
+    done = subprocess.run([sys.executable, str(BENCH / script), "--help"], capture_output=True, text=True,
+                          timeout=120, cwd=BENCH.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage:") and "--help" in done.stdout

@@ -112,13 +112,17 @@ def test_random_starts_option(capsys):
         (["basins", "--widths", "2,10,2", "--weights-file", "x.npz"], "cannot be combined with --weights-file"),
         (["basins", "--weights", "cauchy", "--weights-file", "x.npz"], "(--weights) cannot be combined"),
         (["basins", "--no-bias", "--scale", "0.5", "--weights-file", "x.npz"], "(--scale, --no-bias)"),
-        (["basins", "--widths", "2,10,2", "--plot", "/nonexistent/b.png"], "directory '/nonexistent' does not exist"),
-        (["basins", "--widths", "2,10,2", "--save-weights", "/nonexistent/w.npz"], "--save-weights: the directory"),
+        # {missing}: a directory under tmp_path that does not exist (a fixed path such as /nonexistent may exist)
+        (["basins", "--widths", "2,10,2", "--plot", "{missing}/b.png"], "directory '{missing}' does not exist"),
+        (["basins", "--widths", "2,10,2", "--save-weights", "{missing}/w.npz"], "--save-weights: the directory"),
         (["basins", "--widths", "2,10,2", "--step", "5"], "--step 5 leaves 1 grid point"),
-        (["basins", "--weights-file", "/nonexistent/net.npz"], "does not exist"),
+        (["basins", "--weights-file", "{missing}/net.npz"], "does not exist"),
     ],
 )
-def test_errors_exit_2_with_one_line(args, message, capsys):
+def test_errors_exit_2_with_one_line(args, message, capsys, tmp_path):
+    missing = str(tmp_path / "missing")
+    args = [a.replace("{missing}", missing) for a in args]
+    message = message.replace("{missing}", missing)
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1

@@ -55,10 +55,14 @@ def test_table_and_plot(capsys, tmp_path):
     (["--sigma-w2", "-1", "--lam", "1"], "sigma_w2 must be"),
     (["--q", "0", "--activation", "erf", "--lam", "1"], "q must be"),
     (["--dps", "2", "--lam", "1"], "dps must be"),
-    (["--lam", "1", "--plot", "/nonexistent/rho.png"], "--plot: the directory '/nonexistent' does not exist"),
+    # {missing}: a directory under tmp_path that does not exist (a fixed path such as /nonexistent may exist)
+    (["--lam", "1", "--plot", "{missing}/rho.png"], "--plot: the directory '{missing}' does not exist"),
     (["--lam", "1", "--plot", "."], "--plot must name a file, got the directory"),
 ])
-def test_errors_are_one_line(capsys, argv, message):
+def test_errors_are_one_line(capsys, argv, message, tmp_path):
+    missing = str(tmp_path / "missing")
+    argv = [a.replace("{missing}", missing) for a in argv]
+    message = message.replace("{missing}", missing)
     assert main(["esd", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
@@ -73,7 +77,7 @@ def test_bad_lam_syntax_is_a_usage_error(capsys, lam):
 
 
 def test_non_convergence_is_reported(capsys):
-    # the papers' iteration at L = 1 hits N0 on the bulk (THEORY)
+    # the papers' iteration at L = 1 hits N0 on the bulk (docs/theory.md)
     assert main(["esd", "--activation", "relu", "--depth", "1", "--lam", "0.5", "--method", "iteration"]) == 3
     captured = capsys.readouterr()
     assert "max_iter" in captured.out

@@ -14,7 +14,7 @@ from rmtfp.cli import main
         (["basins", "--widths", "2,10,2", "--seed", "-1"], "--seed must be an integer >= 0, got -1"),
         (["basins", "--widths", "2,-5,2"], "--widths needs at least two positive integers"),
         (["basins", "--scale", "abc"], "--scale must be 'fan_in' or a number"),
-        (["basins", "--weights", "laplace"], "invalid choice: 'laplace'"),
+        (["basins", "--weights", "laplace"], "--weights must be one of normal, cauchy, got 'laplace'"),
         (["basins", "--max-iter", "0"], "--max-iter must be an integer >= 1"),
         (["qstats", "--depths", "1", "--networks", "0"], "--networks must be an integer >= 1, got 0"),
         (["qstats", "--bootstrap", "-1"], "--bootstrap must be an integer >= 0, got -1"),
@@ -37,3 +37,16 @@ def test_usage_errors_are_one_line_naming_the_option(args, message, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "--help" in err
+
+
+def test_import_and_help_do_not_load_sympy_or_scipy_stats():
+    import subprocess
+    import sys
+
+    # import rmtfp cost ~1.2 s of CPU with sympy and scipy.stats loaded at import; they are loaded where used
+    code = ("import sys, rmtfp, rmtfp.cli; rmtfp.cli.build_parser(); "
+            "print(sorted(m for m in ('sympy', 'scipy.stats') if m in sys.modules)); "
+            "import rmtfp.ensembles, rmtfp.training, rmtfp.sampling, rmtfp.dynamics, rmtfp.spectrum; "
+            "print('scipy.stats' in sys.modules); print(callable(rmtfp.density), 'density' in rmtfp.__all__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split("\n")[:3] == ["[]", "False", "True True"]

@@ -222,13 +222,18 @@ def test_cli_sample_json_compare(capsys, tmp_path):
     np.testing.assert_array_equal(saved["eigenvalues"], ref.eigenvalues)
 
 
-def test_cli_sample_text_and_progress(capsys):
-    rc = main(["sample", "--activation", "erf", "--depth", "2", "--width", "40", "--samples", "4",
-               "--sigma-w2", "2", "--seed", "1", "--compare"])
-    assert rc == 0
+def test_cli_sample_text_and_progress(capsys, monkeypatch):
+    import sys
+
+    argv = ["sample", "--activation", "erf", "--depth", "2", "--width", "40", "--samples", "4",
+            "--sigma-w2", "2", "--seed", "1", "--compare"]
+    assert main(argv) == 0
     cap = capsys.readouterr()
     assert "KS =" in cap.out and "q = q* = 0.703859" in cap.out
-    assert "4/4" in cap.err  # the progress bar is on by default
+    assert "4/4" not in cap.err  # stderr is not a terminal here: no progress frames in logs
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(argv) == 0
+    assert "4/4" in capsys.readouterr().err  # on a terminal the bar is on by default
 
 
 def test_cli_sample_errors(capsys):

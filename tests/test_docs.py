@@ -5,6 +5,13 @@
   would run them, in a temporary working directory (examples may write
   files) with matplotlib's Agg backend.  A block whose first line starts with
   ``>>>`` is run as a doctest, so its printed output is checked as well.
+* In the other python blocks, a line that is an expression followed by a
+  comment starting with a value (``res.Q  # 2``, ``r.zero_fraction  # 0.522:
+  ...``, ``e.q  # (3.0, 1.235): ...``) is compared with what the code gives:
+  numbers to the digits shown (half a unit in the last place; a whole unit
+  after "about"), strings, booleans and shapes exactly, sympy expressions by
+  their printed form.  A comment that does not start with a value (prose) is
+  not compared.
 * A block preceded by ``<!-- skip-test: reason -->`` is not run (for examples
   that need hours, a cluster, or data the reader supplies); the reason is
   required and appears in the test report.
@@ -16,6 +23,7 @@
 
 from __future__ import annotations
 
+import argparse
 import doctest
 import importlib.util
 import re
@@ -87,6 +95,7 @@ def test_python_examples(page: Path, tmp_path, monkeypatch):
     registered = set(activations.available())
     namespace: dict = {"__name__": "__docs__"}
     skipped = []
+    checked = 0
     try:
         for line, source, skip in code_blocks(page.read_text(encoding="utf-8"), ("python", "py", "pycon")):
             where = f"{_page_id(page)}:{line}"
@@ -99,13 +108,149 @@ def test_python_examples(page: Path, tmp_path, monkeypatch):
                 runner.run(test, clear_globs=False)
                 assert runner.failures == 0, f"doctest at {where} failed (output above)"
             else:
-                exec(compile(source, where, "exec"), namespace)
+                checked += run_checking_values(source, where, namespace)
     finally:
         plt.close("all")
         for name in set(activations.available()) - registered:  # pages may register activations
             activations.unregister(name)
     if skipped:
         print("not run:", "; ".join(skipped))
+    print(f"{checked} commented values compared")
+
+
+# ------------------------------------------------------------- commented values
+def _comments(source: str) -> dict:
+    """line number -> text of the comment ending that line."""
+    import io
+    import tokenize
+
+    out = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            out[tok.start[0]] = tok.string[1:].strip()
+    return out
+
+
+def _decimals(literal: str) -> int:
+    """Decimal places shown by a number literal (``2.2e9`` -> -8, ``0.6098`` -> 4, ``1.`` -> 0, ``42`` -> 0)."""
+    mantissa, _, exponent = literal.lower().partition("e")
+    places = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return places - (int(exponent) if exponent else 0)
+
+
+def expected_value(comment: str):
+    """(expected, approximate) from a comment that starts with a value, or None for prose.
+
+    Numbers become ``("num", value, tolerance)`` with half a unit in the last place shown; the longest
+    prefix of the comment (cut at ``:``, ``  ``, `` (`` or `` ±``) that is a Python literal is taken.
+    """
+    import ast
+
+    approximate = comment.startswith("about ")
+    text = comment[6:] if approximate else comment
+    cuts = sorted({len(text)} | {m.start() for m in re.finditer(r":|  | \(| ±", text)}, reverse=True)
+    for cut in cuts:
+        prefix = text[:cut].strip()
+        if not prefix:
+            continue
+        try:
+            tree = ast.parse(prefix, mode="eval").body
+            return _literal(tree, prefix, 1.0 if approximate else 0.5), approximate
+        except (SyntaxError, ValueError):
+            continue
+    return None
+
+
+def _literal(node, source: str, ulp: float):
+    import ast
+
+    segment = ast.get_source_segment(source, node) or ""
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return ("exact", node.value)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return ("num", float(node.value), ulp * 10.0 ** -_decimals(segment))
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return ("exact", node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        kind, value, tol = _literal(node.operand, segment.lstrip("- "), ulp)
+        if kind != "num":
+            raise ValueError(segment)
+        return ("num", -value, tol)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult)) and all(
+            isinstance(n, ast.Constant) and type(n.value) is int for n in (node.left, node.right)):
+        value = eval(compile(ast.Expression(node), "<comment>", "eval"), {"__builtins__": {}})  # 5/3: exact
+        return ("num", float(value), 1e-12 * abs(value))
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return ("seq", [_literal(e, source, ulp) for e in node.elts])
+    raise ValueError(segment)
+
+
+def matches(expected, actual) -> bool:
+    """Whether ``actual`` (numbers, numpy arrays, sequences, strings) is ``expected`` to the digits shown."""
+    import numpy as np
+
+    kind = expected[0]
+    if isinstance(actual, np.ndarray):
+        actual = actual.tolist()
+    if kind == "seq":
+        return isinstance(actual, (list, tuple)) and len(actual) == len(expected[1]) and all(
+            matches(e, a) for e, a in zip(expected[1], actual))
+    if kind == "exact":
+        return type(actual) is type(expected[1]) and actual == expected[1] or (
+            isinstance(expected[1], bool) and isinstance(actual, np.bool_) and bool(actual) == expected[1])
+    if isinstance(actual, (bool, np.bool_, str)) or not np.isscalar(actual) and not hasattr(actual, "__float__"):
+        return False
+    try:
+        value = float(actual)
+    except (TypeError, ValueError):
+        return False
+    return abs(value - expected[1]) <= expected[2] * (1 + 1e-9)
+
+
+def run_checking_values(source: str, where: str, namespace: dict) -> int:
+    """Run a block statement by statement; compare every ``expression  # value`` line.  Returns the count."""
+    import ast
+
+    comments = _comments(source)
+    checked = 0
+    for stmt in ast.parse(source).body:
+        comment = comments.get(stmt.end_lineno) if isinstance(stmt, ast.Expr) else None
+        parsed = expected_value(comment) if comment else None
+        if parsed is None:
+            exec(compile(ast.Module([stmt], type_ignores=[]), where, "exec"), namespace)
+            continue
+        actual = eval(compile(ast.Expression(stmt.value), where, "eval"), namespace)
+        expected, _ = parsed
+        line = f"{where.rsplit(':', 1)[0]}:{int(where.rsplit(':', 1)[1]) + stmt.lineno}"
+        if type(actual).__module__.startswith("sympy"):
+            assert str(actual) == comment.split("  ")[0], f"{line}: {actual} is printed as # {comment}"
+        else:
+            assert matches(expected, actual), f"{line}: the code gives {actual!r}, the page says # {comment}"
+        checked += 1
+    return checked
+
+
+def test_commented_values_are_parsed_to_the_digits_shown():
+    assert expected_value("2") == (("num", 2.0, 0.5), False)
+    assert expected_value("0.522: exact zeros (the atom is 1/2)") == (("num", 0.522, 0.0005), False)
+    assert expected_value("(40, 200): one row per network")[0][0] == "seq"
+    assert expected_value("'gaussian': phi'^2 = exp(-pi x^2 / 2)") == (("exact", "gaussian"), False)
+    assert expected_value("close to the Fuss-Catalan moments 1, 3") is None  # prose
+    exp, approx = expected_value("about [42, 34, 26, 20]")
+    assert approx and matches(exp, [41.6, 34.9, 25.2, 20.4]) and not matches(exp, [43.5, 34, 26, 20])
+    assert matches(expected_value("2.2e9")[0], 2.24e9) and not matches(expected_value("2.2e9")[0], 2.3e9)
+    assert matches(expected_value("[[-0.5547,  1.], [0.2671, -1.]]")[0], [[-0.55474, 1.0], [0.26714, -1.0]])
+    assert not matches(expected_value("[[-0.5547,  1.], [0.2671, -1.]]")[0], [[-0.5547, 1.0]])
+    assert matches(expected_value("5/3: Var")[0], 5 / 3) and not matches(expected_value("5/3")[0], 1.667)
+    assert matches(expected_value("True: every ratio")[0], True) and not matches(expected_value("True")[0], 1)
+    assert not matches(expected_value("0.522")[0], 0.523)
+
+
+def test_a_wrong_commented_value_fails():
+    ns: dict = {}
+    assert run_checking_values("x = 0.1 + 0.2\nx  # 0.3\n", "page.md:1", ns) == 1
+    with pytest.raises(AssertionError, match="the code gives 0.30000000000000004, the page says # 0.4"):
+        run_checking_values("x  # 0.4\n", "page.md:1", ns)
 
 
 # ------------------------------------------------------------- command lines
@@ -184,6 +329,8 @@ def test_cli_page_lists_every_command_and_option():
     for name, sub in parser._subparsers._group_actions[0].choices.items():  # noqa: SLF001
         assert f"## `rmtfp {name}`" in text
         for action in sub._actions:  # noqa: SLF001
+            if action.help == argparse.SUPPRESS:  # a hidden synonym (--quiet for --no-progress)
+                continue
             for flag in action.option_strings:
                 assert f"`{flag}" in text, f"{flag} of rmtfp {name} missing from docs/cli.md"
 

@@ -13,16 +13,15 @@ from rmtfp.commands import dump_json
 from rmtfp.ensembles import (
     ContractionScan,
     QStatistics,
-    _bootstrap_mode,
-    _crossings,
-    _fit_log_linear,
-    _median_interval,
     contraction_scan,
     contraction_vs_depth,
     critical_beta,
     network_seed,
     q_statistics,
 )
+from rmtfp.ensembles.critical import _crossings, _median_interval
+from rmtfp.ensembles.depth import _fit_log_linear
+from rmtfp.ensembles.qstats import _bootstrap_mode
 
 COARSE = grid(step=0.25)  # 9 x 9 starts: keeps every test well under a second per network
 

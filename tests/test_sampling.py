@@ -171,7 +171,7 @@ def test_marchenko_pastur_ks():
 def test_atom(activation, depth, s2, b2):
     # zeros = N - min_l #{phi'(h^l) != 0}; each count ~ Binomial(N, c): the zero fraction is
     # 1 - c for L = 1 and exceeds it by ~ sqrt(c(1-c)/N) for L >= 2 (the minimum of L counts)
-    from rmtfp.sampling import _finite_width_atom
+    from rmtfp.sampling.compare import _finite_width_atom
 
     act = get(activation)
     q = act.q_star(s2, b2) if act.depends_on_q else None
@@ -188,7 +188,7 @@ def test_atom(activation, depth, s2, b2):
 
 
 def test_finite_width_atom_formula_by_simulation():
-    from rmtfp.sampling import _finite_width_atom
+    from rmtfp.sampling.compare import _finite_width_atom
 
     rng = np.random.default_rng(0)
     x = rng.binomial(50, [0.5, 0.7, 0.6], size=(200000, 3)).min(axis=1)

@@ -27,6 +27,7 @@ import numpy as np
 
 __all__ = [
     "STATUSES", "TYPICAL", "REPRODUCED", "CORRECTED", "NOT_REPRODUCED", "INCONCLUSIVE", "ERROR", "MODES",
+    "READINGS", "HEADLINE_READING", "HEADLINE_REASON", "READING_TEXT", "FanInPower", "gaussian_scale",
     "Check", "check_mode", "farr", "fnum", "proportion_interval", "proportion_verdict", "rate_check", "settings",
     "single_threaded_blas", "sizes",
 ]
@@ -44,6 +45,49 @@ MODES = ("quick", "full")
 #: room for rare exceptions (a basin cut by the grid, a network at a bifurcation) while a rate the
 #: data put below 90 % contradicts "typically".
 TYPICAL = 0.9
+
+#: The two readings of the papers' Gaussian law N(0, sigma_l), sigma_l = 1/n_l (n_l the fan-in):
+#: "sd" -- sigma_l is the standard deviation (variance 1/n_l^2, beta = 1 in sigma = n^-beta);
+#: "variance" -- sigma_l is the variance (1/n_l, beta = 1/2, the critical scale of odd activations).
+READINGS = ("sd", "variance")
+#: The reading the text supports: the papers write N(0, sigma_l) and, in the contraction section, sigma = N^-beta
+#: beside "variance sigma^2 = N^-2beta" (sigma a standard deviation), and sigma_l = 1/n_l is the same scale as the
+#: Cauchy gamma_l = 1/n_l of the same paragraph.  Only the trained-network section writes N(0, sigma^2),
+#: sigma^2 = 1/n_l.
+HEADLINE_READING = "sd"
+READING_TEXT = {
+    "sd": "N(0, sigma_l) with sigma_l = 1/n_l the standard deviation (variance 1/n_l^2, beta = 1)",
+    "variance": "N(0, sigma_l) with sigma_l = 1/n_l the variance (beta = 1/2, critical for odd activations)",
+}
+HEADLINE_REASON = ("the papers write N(0, sigma_l), sigma_l = 1/n_l, and in the contraction section sigma = N^-beta "
+                   "beside 'variance sigma^2 = N^-2beta', so sigma_l is a standard deviation, the same scale as the "
+                   "Cauchy gamma_l = 1/n_l of the same paragraph")
+
+
+@dataclasses.dataclass(frozen=True)
+class FanInPower:
+    """The per-layer number n_l^-power of :meth:`rmtfp.Network.random`'s ``scale`` (picklable, readable repr).
+
+    With the normal law ``scale`` is a variance: ``FanInPower(1)`` is variance
+    1/n_l, ``FanInPower(2)`` variance 1/n_l^2 (standard deviation 1/n_l).
+    Both draw the same standard normal numbers from the same stream, so the two
+    readings of one seed are the same network rescaled layer by layer.
+    """
+
+    power: float
+
+    def __call__(self, n) -> float:
+        return float(n) ** (-self.power)
+
+    def __repr__(self) -> str:
+        return f"n_l^-{self.power:g}"
+
+
+def gaussian_scale(reading: str) -> FanInPower:
+    """The variance ``scale`` of :meth:`rmtfp.Network.random` (normal law) for one reading of N(0, 1/n_l)."""
+    if reading not in READINGS:
+        raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
+    return FanInPower(2.0 if reading == "sd" else 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,11 +171,15 @@ def proportion_verdict(k: int, n: int, level: float, confidence: float = 0.95) -
     """Judge "the property holds in at least a fraction ``level`` of the cases".
 
     ``k`` of ``n`` cases have the property; with the Clopper-Pearson interval
-    (lo, hi) of k/n:
+    (lo, hi) of k/n the rule is symmetric:
 
-    * ``"holds"`` when k/n >= level (the measured rate meets the claim);
+    * ``"holds"`` when lo >= level (the data exclude a rate below the claim);
     * ``"fails"`` when hi < level (the data exclude the claimed rate);
     * ``"undecided"`` otherwise (more cases would decide).
+
+    A point estimate alone decides nothing: 3 of 3 (interval 0.29-1.00) is
+    undecided.  All of n cases reach lo >= 0.9 from n = 36 on (lo =
+    0.025^(1/n)), so smaller samples can refute a rate but not confirm it.
 
     Returns (verdict, rate, (lo, hi)).
     """
@@ -139,7 +187,7 @@ def proportion_verdict(k: int, n: int, level: float, confidence: float = 0.95) -
         return "undecided", math.nan, (0.0, 1.0)
     rate = k / n
     lo, hi = proportion_interval(k, n, confidence)
-    if rate >= level:
+    if lo >= level:
         return "holds", rate, (lo, hi)
     if hi < level:
         return "fails", rate, (lo, hi)

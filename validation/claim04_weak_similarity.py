@@ -17,9 +17,10 @@ Criterion
 ---------
 A network *agrees* when Q is the same for all three activations.  With the
 rate of agreeing networks and its 95 % Clopper-Pearson interval:
-``reproduced`` when the rate is at least 90 % (:data:`TYPICAL`),
-``not reproduced`` when the interval lies below 90 %, ``inconclusive``
-otherwise.
+``reproduced`` when the interval lies at or above 90 % (:data:`TYPICAL`),
+``not reproduced`` when it lies below 90 %, ``inconclusive`` otherwise.
+Only Cauchy weights enter: the two readings of the Gaussian N(0, sigma_l)
+(claims 1 and 5) do not arise.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ TITLE = "Weak similarity: the activation does not change Q"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4; Berlyand & Slavin, sec. IV"
 CLAIM = "The choice of activation function does not change the number of fixed points Q (same weights and biases)."
 CRITERION = ("A network agrees when hard-tanh, tanh and erf give the same Q with the same weights and biases. "
-             "Reproduced when >= 90 % of the networks agree; not reproduced when the 95 % interval of the rate lies "
-             "below 90 %; inconclusive otherwise.")
+             "Reproduced when the 95 % interval of the rate of agreeing networks lies at or above 90 %; not "
+             "reproduced when it lies below 90 %; inconclusive otherwise.")
 
 ACTIVATIONS = ("hardtanh", "tanh", "erf")
 

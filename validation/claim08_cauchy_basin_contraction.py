@@ -20,8 +20,8 @@ Criterion
 ---------
 "Each basin" is read as at least 90 % of the basins (:data:`TYPICAL`).
 With the rate of basins with g_k < 1 and its 95 % Clopper-Pearson interval:
-``reproduced`` when the rate is >= 90 %, ``not reproduced`` when the interval
-lies below 90 %, ``inconclusive`` otherwise.
+``reproduced`` when the interval lies at or above 90 %, ``not reproduced``
+when it lies below 90 %, ``inconclusive`` otherwise.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ SLUG = "cauchy_basin_contraction"
 TITLE = "Cauchy weights: g < 1 on each basin"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 5 (last paragraph)"
 CLAIM = "For Cauchy weights, the contraction constant of eq. (5.2) restricted to each basin of attraction is g < 1."
-CRITERION = ("g_k = eq. (5.2) over the grid points of basin k (basins of >= 2 points). Reproduced when >= 90 % of the "
-             "basins have g_k < 1; not reproduced when the 95 % interval of that rate lies below 90 %; inconclusive "
-             "otherwise.")
+CRITERION = ("g_k = eq. (5.2) over the grid points of basin k (basins of >= 2 points). Reproduced when the 95 % "
+             "interval of the rate of basins with g_k < 1 lies at or above 90 %; not reproduced when it lies below "
+             "90 %; inconclusive otherwise.")
 
 
 def compute(mode: str = "quick") -> dict:

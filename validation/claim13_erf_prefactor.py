@@ -10,7 +10,7 @@ exp(-pi h^2 / 2), h ~ N(0, q), E[D^{2k}] = (1 + pi k q)^{-1/2}, gives
 
     m_K(u) = E[u D^2 / (1 - u D^2)] = u / sqrt(pi q) * Phi(u, 1/2, 1 + 1/(pi q))   (derived)
 
-(THEORY.md), larger by exactly sqrt(2).
+(docs/theory.md), larger by exactly sqrt(2).
 
 Measurement
 -----------
@@ -55,7 +55,7 @@ from ._common import CORRECTED, NOT_REPRODUCED, REPRODUCED, Check, farr, sizes
 NUMBER = 13
 SLUG = "erf_prefactor"
 TITLE = "The erf generating function: the papers' prefactor vs the derived one"
-SOURCE = "Berlyand & Slavin, sec. V.1 (generating functions after Fig. 7); THEORY.md"
+SOURCE = "Berlyand & Slavin, sec. V.1 (generating functions after Fig. 7); docs/theory.md"
 CLAIM = ("For phi(x) = erf(sqrt(pi) x / 2), the generating function of D^2 is m(z, q) = z/sqrt(2 pi q) "
          "Phi(z, 1/2, (1 + pi q)/(pi q)).")
 CRITERION = ("Reproduced when the papers' expression matches a 20-digit quadrature of E[u D^2/(1 - u D^2)] to "

@@ -50,7 +50,7 @@ from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check,
 NUMBER = 14
 SLUG = "continuation_scheme"
 TITLE = "The papers' continuation scheme vs the robust solver"
-SOURCE = "Berlyand & Slavin, sec. V.1, eqs. (20)-(23), Fig. 4; THEORY.md"
+SOURCE = "Berlyand & Slavin, sec. V.1, eqs. (20)-(23), Fig. 4; docs/theory.md"
 CLAIM = ("Fixed-point iteration along z_k = lambda + i b^{N-k} from w_0 = 0 (eps = 1e-5, N0 = 50) selects the correct "
          "root of the functional equation and needs no further verification.")
 CRITERION = ("On exact linear laws: reproduced when the scheme as written is within 1e-3 relative everywhere; "

@@ -1,7 +1,7 @@
 """Built-in activations: linear, relu, hardtanh, erf, tanh, sigmoid.
 
 Each is an exact sympy expression; the closed forms of E[phi(sqrt(q) g)^2]
-are the ones listed in THEORY (checked against quadrature in the tests).
+are the ones listed in docs/theory.md (checked against quadrature in the tests).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ import numpy as np
 import sympy as sp
 from scipy import optimize
 
+from .._checks import positive_or_mpf as _check_positive
 from ..errors import ConvergenceError
 from ..precision import check_dps, round_to, workdps
 from .derive import Q, D2Structure, derive_d2_structure
@@ -42,18 +43,6 @@ _MOMENT_METHODS = ("auto", "formula", "quadrature")
 _QUAD_HALF_WIDTH = 12.0  # |g| <= 12 for g ~ N(0,1): neglected mass ~ 1e-32
 _QUAD_PANEL = 0.25
 _QUAD_ORDER = 20
-
-
-def _check_positive(name: str, value, allow_zero: bool = False):
-    """Validate a non-negative parameter; mpmath numbers keep their precision."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive real number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        allowed = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {allowed}, got {value!r}")
-    return value if isinstance(value, mpmath.mpf) else v
 
 
 def _lerch_half_mp(u, a):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from typing import Any
 
 import numpy as np
+
+from .._results import jsonable
 
 __all__ = ["parse_range", "parse_bounds", "parse_scale", "int_at_least", "dump_json", "to_jsonable"]
 
@@ -81,27 +82,8 @@ def parse_scale(text: str):
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Convert numpy/mpmath containers to plain JSON types (NaN/inf become None)."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, complex):
-        return {"re": to_jsonable(obj.real), "im": to_jsonable(obj.imag)}
-    if hasattr(obj, "real") and hasattr(obj, "imag") and type(obj).__module__.startswith("mpmath"):
-        return to_jsonable(complex(obj))
-    if type(obj).__module__.startswith("mpmath"):
-        return to_jsonable(float(obj))
-    return obj
+    """Plain JSON types (see :func:`rmtfp._results.jsonable`: NaN/inf become None, mpmath numbers strings)."""
+    return jsonable(obj)
 
 
 def dump_json(obj: Any) -> str:

@@ -7,10 +7,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 
 from . import check_pair_grid, dump_json, int_at_least, parse_bounds, parse_scale
+from ._options import (add_activation, add_output, add_progress, add_seed, add_weights, note, print_csv,
+                       resolve_seed, show_progress, wrote)
 
 __all__ = ["register", "run"]
 
@@ -36,14 +39,11 @@ def register(subparsers) -> None:
     )
     net = p.add_argument_group("network")
     net.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L (n_0 = n_L), e.g. 2,100,100,2")
-    net.add_argument("--activation", default=None,
-                     help="registered activation (default: hardtanh; with --weights-file, overrides the file's)")
-    net.add_argument("--weights", default=None, choices=("normal", "cauchy"),
-                     help="law of weights and biases (default: normal)")
+    add_activation(net, extra_help="; with --weights-file, the file's unless given")
+    add_weights(net, extra_help=" (weights and biases)")
     net.add_argument("--scale", type=parse_scale, default=None,
                      help="'fan_in' (variance 1/n_l for normal, scale 1/n_l for Cauchy; default) or a number")
-    net.add_argument("--seed", type=int_at_least("--seed", 0), default=None,
-                     help="random seed (default: fresh entropy, reported in the output)")
+    add_seed(net, what="random seed of the network and of --random-starts")
     net.add_argument("--no-bias", action="store_true", help="zero biases")
     net.add_argument("--no-last-activation", action="store_true",
                      help="affine last layer (with --weights-file, overrides the file's)")
@@ -64,8 +64,10 @@ def register(subparsers) -> None:
     st.add_argument("--g-method", default="pairs", choices=("pairs", "jacobian", "none"),
                     help="contraction constant on the starts (default: pairs, eq. (5.2))")
     out = p.add_argument_group("output")
-    out.add_argument("--json", action="store_true", help="print one JSON object")
-    out.add_argument("--plot", help="write the basin map to this file (format from the suffix)")
+    add_progress(out)
+    add_output(p, group=out, plot="basins.png",
+               csv="kind,index,x,stability,spectral_radius,residual,basin_fraction: one row per fixed point "
+                   "and cycle, then the unresolved and divergent starts")
     p.set_defaults(func=run)
 
 
@@ -73,16 +75,16 @@ def _network(args):
     from ..dynamics import Network
 
     if args.weights_file:
-        drawn = [opt for opt, given in (("--widths", args.widths is not None), ("--weights", args.weights is not None),
+        drawn = [opt for opt, given in (("--widths", args.widths is not None), ("--weights", args.weights_given),
                                          ("--scale", args.scale is not None), ("--no-bias", args.no_bias))
                  if given]
         if drawn:
             raise ValueError(f"options of a random network ({', '.join(drawn)}) cannot be combined with "
                              "--weights-file (--activation and --no-last-activation can)")
         try:
-            net = Network.load(args.weights_file, activation=args.activation)
+            net = Network.load(args.weights_file, activation=args.activation if args.activation_given else None)
         except ValueError as exc:
-            if args.activation is None and "stores no activation" in str(exc):
+            if not args.activation_given and "stores no activation" in str(exc):
                 raise ValueError(f"weights file {args.weights_file!r} stores no activation; "
                                  "name one with --activation") from None
             raise
@@ -98,10 +100,10 @@ def _network(args):
     if args.widths[0] != args.widths[-1]:
         raise ValueError(f"--widths must start and end with the same n (fixed points of R^n -> R^n), "
                          f"got {','.join(map(str, args.widths))}")
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
-    law = args.weights or "normal"
+    seed = resolve_seed(args)
+    law = args.weights
     scale = args.scale if args.scale is not None else "fan_in"
-    net = Network.random(args.widths, args.activation or "hardtanh", weights=law, scale=scale, rng=seed,
+    net = Network.random(args.widths, args.activation, weights=law, scale=scale, rng=seed,
                          bias=not args.no_bias, last_activation=not args.no_last_activation)
     info = {"widths": list(net.widths), "activation": net.activation.name, "weights": law,
             "scale": scale, "seed": seed, "bias": not args.no_bias,
@@ -110,7 +112,12 @@ def _network(args):
 
 
 def run(args) -> int:
+    import warnings
+
+    from tqdm.auto import tqdm
+
     from ..dynamics import contraction_constant, find_fixed_points, grid, lipschitz_bound, random_starts
+    from ..errors import UnresolvedWarning
 
     net, info = _network(args)
     if net.n_in != net.n_out:
@@ -122,16 +129,34 @@ def run(args) -> int:
         starts = grid(bounds=args.bounds, step=args.step, dim=n)
         if args.g_method != "none":
             check_pair_grid(starts, args.step)
-    result = find_fixed_points(net, starts, tol=args.tol, max_iter=args.max_iter, merge_tol=args.merge_tol,
-                               max_period=args.max_period, refine=not args.no_refine)
-    g = None if args.g_method == "none" else contraction_constant(net, starts, method=args.g_method)
+    stages = ["fixed points"] + ([] if args.g_method == "none" else [f"g ({args.g_method})"])
+    with tqdm(total=len(stages), desc="basins", unit="stage", file=sys.stderr, disable=not show_progress(args),
+              leave=False, bar_format="{desc}: {n}/{total} stages, {elapsed} elapsed ({postfix})") as bar:
+        bar.set_postfix_str(f"{stages[0]} from {starts.shape[0]} starts")
+        with warnings.catch_warnings():  # said below, with the option to change
+            warnings.simplefilter("ignore", UnresolvedWarning)
+            result = find_fixed_points(net, starts, tol=args.tol, max_iter=args.max_iter, merge_tol=args.merge_tol,
+                                       max_period=args.max_period, refine=not args.no_refine,
+                                       progress=show_progress(args))
+        bar.update(1)
+        g = None
+        if args.g_method != "none":
+            bar.set_postfix_str(f"{stages[1]} on {starts.shape[0]} starts")
+            g = contraction_constant(net, starts, method=args.g_method)
+            bar.update(1)
     lip = lipschitz_bound(net)
     if args.save_weights:
         net.save(args.save_weights)
+        wrote(args, args.save_weights, "the network")
     if args.plot:
         from ..plotting import plot_basins, save_figure
 
         save_figure(plot_basins(result), args.plot)
+        wrote(args, args.plot, "the basin map")
+    unresolved = result.fractions["unresolved"]
+    if unresolved > 0.5:
+        note(args, f"warning: {100 * unresolved:.1f}% of the starts are unresolved after --max-iter "
+                   f"{args.max_iter} maps; the basins are those of the budget: raise --max-iter")
     if args.json:
         payload = {
             "Q": result.Q,
@@ -149,6 +174,18 @@ def run(args) -> int:
         }
         print(dump_json(payload))
         return 0
+    if args.csv:
+        rows = []
+        for k, (x, s, r) in enumerate(zip(result.fixed_points, result.stability, result.residuals)):
+            rows.append(["fixed_point", k, " ".join(repr(float(v)) for v in x), s.kind, float(s.spectral_radius),
+                         float(r), result.fractions[f"fixed_point:{k}"]])
+        for k, c in enumerate(result.cycles):
+            rows.append(["cycle", k, "", c.stability.kind, float(c.stability.spectral_radius), None,
+                         result.fractions[f"cycle:{k}"]])
+        rows += [["unresolved", "", "", "", None, None, unresolved],
+                 ["divergent", "", "", "", None, None, result.fractions["divergent"]]]
+        print_csv(["kind", "index", "x", "stability", "spectral_radius", "residual", "basin_fraction"], rows)
+        return 0
     desc = ", ".join(f"{k}={v}" for k, v in info.items())
     print(f"network: {desc}")
     print(f"starts: {starts.shape[0]} ({'random' if args.random_starts else f'grid step {args.step}'}); "
@@ -162,11 +199,8 @@ def run(args) -> int:
         frac = result.fractions[f"cycle:{k}"]
         print(f"  cycle {k}: period {c.period}, {c.stability.kind} (rho = {c.stability.spectral_radius:.4g}), "
               f"basin {100 * frac:.1f}%")
-    print(f"  unresolved {100 * result.fractions['unresolved']:.1f}%, "
-          f"divergent {100 * result.fractions['divergent']:.1f}%")
+    print(f"  unresolved {100 * unresolved:.1f}%, divergent {100 * result.fractions['divergent']:.1f}%")
     if g is not None:
         print(f"g ({args.g_method}) = {g:.6g}")
     print(f"Lipschitz bound = {lip:.6g}")
-    if args.plot:
-        print(f"basin map written to {args.plot}")
     return 0

@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
+
 from . import check_pair_grid, dump_json, int_at_least, parse_range
+from ._options import (add_activation, add_output, add_progress, add_seed, add_weights, add_workers, print_csv,
+                       resolve_seed, show_progress, wrote)
 from .qstats import parse_depths
 
 __all__ = ["register", "run"]
@@ -45,13 +49,12 @@ def register(subparsers) -> None:
     net.add_argument("--width", type=int_at_least("--width"), default=100, help="hidden width N (default: 100)")
     net.add_argument("--depth", type=int_at_least("--depth"), default=3,
                      help="number of weight matrices L (default: 3)")
-    net.add_argument("--activation", default="tanh", help="registered activation (default: tanh)")
-    net.add_argument("--weights", default="normal", choices=("normal", "cauchy"),
-                     help="law of weights and biases (default: normal)")
+    add_activation(net)
+    add_weights(net, extra_help=" (weights and biases)")
     net.add_argument("--beta-reference", default="fan_in", choices=("fan_in", "width"),
                      help="n in sigma = n^(-beta): each layer's fan-in (default) or the hidden width")
     net.add_argument("--networks", type=int_at_least("--networks"), default=20, help="networks (default: 20)")
-    net.add_argument("--seed", type=int_at_least("--seed", 0), default=0, help="root seed (default: 0)")
+    add_seed(net, what="root seed of all networks")
     g = p.add_argument_group("contraction constant")
     g.add_argument("--step", type=float, default=0.05, help="grid step on [-1, 1]^2 (default: 0.05)")
     g.add_argument("--method", default="pairs", choices=("pairs", "jacobian"),
@@ -64,12 +67,11 @@ def register(subparsers) -> None:
     d.add_argument("--beta", type=_beta_list, default="0.4,0.6",
                    help="beta(s) of --vs-depth, comma list (default: 0.4,0.6)")
     out = p.add_argument_group("run and output")
-    out.add_argument("--workers", type=int_at_least("--workers"), default=None,
-                     help="local worker processes (default: all cores)")
-    out.add_argument("--quiet", action="store_true", help="no progress bar")
-    out.add_argument("--json", action="store_true", help="print one JSON object")
-    out.add_argument("--plot", nargs="?", const="beta_scan.png", default=None, metavar="FILE",
-                     help="write the figure (default file: beta_scan.png)")
+    add_workers(out, kind="processes")
+    add_progress(out)
+    add_output(p, group=out, plot="beta_scan.png",
+               csv="beta,q10,q25,q50,q75,q90,lipschitz_median (the quantiles of g); with --vs-depth: "
+                   "beta,depth,log_g_mean,log_g_stderr")
     p.set_defaults(func=run)
 
 
@@ -79,9 +81,10 @@ def run(args) -> int:
 
     points = grid(step=args.step)
     check_pair_grid(points, args.step)
+    resolve_seed(args)
     common = dict(width=args.width, activation=args.activation, weights=args.weights, n_networks=args.networks,
                   rng=args.seed, workers=args.workers, points=points, method=args.method,
-                  beta_reference=args.beta_reference, progress=False if args.quiet else None)
+                  beta_reference=args.beta_reference, progress=show_progress(args))
     if args.vs_depth is not None and len(args.vs_depth) < 3:
         raise ValueError(f"--vs-depth needs at least three depths (a line fit with its error), "
                          f"got {','.join(map(str, args.vs_depth))}")
@@ -96,8 +99,14 @@ def run(args) -> int:
             from ..plotting import plot_contraction_vs_depth, save_figure
 
             save_figure(plot_contraction_vs_depth(results), args.plot)
+            wrote(args, args.plot, "the figure")
         if args.json:
-            print(dump_json({"vs_depth": [r.to_dict() for r in results], "seconds": elapsed}))
+            print(dump_json({"vs_depth": [r.to_dict() for r in results], "seed": args.seed, "seconds": elapsed}))
+            return 0
+        if args.csv:
+            print_csv(["beta", "depth", "log_g_mean", "log_g_stderr"],
+                      ([float(r.beta), int(L), float(m), float(s)] for r in results
+                       for L, m, s in zip(r.depths, r.log_g_mean, r.log_g_stderr)))
             return 0
         p = results[0].params
         print(f"g against depth: {p['activation']}, {p['weights']} weights, width {p['width']}, "
@@ -109,8 +118,6 @@ def run(args) -> int:
             for L, m, s in zip(r.depths, r.log_g_mean, r.log_g_stderr):
                 print(f"   L = {L:>3}: geometric mean g = {2.718281828459045 ** m:.4g} (log g = {m:.3f} ± {s:.3f})")
         print(f"{elapsed:.1f} s")
-        if args.plot:
-            print(f"figure written to {args.plot}")
         return 0
 
     scan = contraction_scan(args.betas, depth=args.depth, **common)
@@ -120,10 +127,18 @@ def run(args) -> int:
         from ..plotting import plot_contraction_scan, save_figure
 
         save_figure(plot_contraction_scan(crit), args.plot)
+        wrote(args, args.plot, "the figure")
     if args.json:
         payload = crit.to_dict()
+        payload["seed"] = args.seed
         payload["seconds"] = elapsed
         print(dump_json(payload))
+        return 0
+    if args.csv:
+        names = [f"q{100 * q:.0f}" for q in scan.quantile_levels]
+        print_csv(["beta", *names, "lipschitz_median"],
+                  ([float(b), *(float(v) for v in qs), float(np.median(lip))]
+                   for b, qs, lip in zip(scan.betas, scan.quantiles, scan.lipschitz)))
         return 0
     p = scan.params
     print(f"g(beta): {p['activation']}, {p['weights']} weights, L = {p['depth']}, width {p['width']}, "
@@ -138,6 +153,4 @@ def run(args) -> int:
     print(f"beta_cr (g = {crit.level:g}) = {crit.beta_cr:.4f}, {100 * crit.coverage:.1f}% interval "
           f"[{lo:.4f}, {hi:.4f}]; 10-90% of networks: [{crit.spread[0]:.4f}, {crit.spread[1]:.4f}]")
     print(f"{elapsed:.1f} s")
-    if args.plot:
-        print(f"figure written to {args.plot}")
     return 0

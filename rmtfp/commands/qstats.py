@@ -8,11 +8,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 import numpy as np
 
 from . import dump_json, int_at_least, parse_bounds, parse_scale
+from ._options import (add_activation, add_output, add_progress, add_scheduler, add_seed, add_weights, add_workers,
+                       connect_scheduler, print_csv, resolve_seed, show_progress, wrote)
 
 __all__ = ["register", "run", "parse_depths"]
 
@@ -57,13 +60,12 @@ def register(subparsers) -> None:
     net.add_argument("--networks", type=int_at_least("--networks"), default=100,
                      help="networks per depth (default: 100)")
     net.add_argument("--width", type=int_at_least("--width"), default=100, help="hidden width N_0 (default: 100)")
-    net.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
-    net.add_argument("--weights", default="cauchy", choices=("normal", "cauchy"),
-                     help="law of weights and biases (default: cauchy)")
+    add_activation(net)
+    add_weights(net, default="cauchy", extra_help=" (weights and biases; cauchy is the papers' experiment)")
     net.add_argument("--scale", type=parse_scale, default="fan_in",
                      help="'fan_in' (scale 1/n_l for Cauchy, variance 1/n_l for normal; default) or a number")
     net.add_argument("--dim", type=int_at_least("--dim"), default=2, help="input/output dimension n (default: 2)")
-    net.add_argument("--seed", type=int_at_least("--seed", 0), default=0, help="root seed of all networks (default: 0)")
+    add_seed(net, what="root seed of all networks")
     st = p.add_argument_group("fixed-point search")
     st.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0), help="grid box LO,HI (default: -1,1)")
     st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
@@ -75,15 +77,14 @@ def register(subparsers) -> None:
                     help="longest cycle looked for (default: 8)")
     st.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
     run_ = p.add_argument_group("run and output")
-    run_.add_argument("--workers", type=int_at_least("--workers"), default=None,
-                      help="local worker processes (default: the available cores; 1 = this process)")
+    add_workers(run_, kind="processes; 1 = this process")
+    add_scheduler(run_)
     run_.add_argument("--confidence", type=float, default=0.95, help="of the mode interval (default: 0.95)")
     run_.add_argument("--bootstrap", type=int_at_least("--bootstrap", 0), default=2000,
                       help="bootstrap resamples (default: 2000)")
-    run_.add_argument("--quiet", action="store_true", help="no progress bar")
-    run_.add_argument("--json", action="store_true", help="print one JSON object")
-    run_.add_argument("--plot", nargs="?", const="qstats.png", default=None, metavar="FILE",
-                      help="write the figure (default file: qstats.png)")
+    add_progress(run_)
+    add_output(p, group=run_, plot="qstats.png",
+               csv="depth,mode,mode_low,mode_high,mean,mean_stderr,cycle_fraction,unresolved_fraction")
     p.set_defaults(func=run)
 
 
@@ -92,22 +93,36 @@ def run(args) -> int:
     from ..ensembles import q_statistics
 
     starts = grid(bounds=args.bounds, step=args.step, dim=args.dim)
-    t0 = time.perf_counter()
-    result = q_statistics(args.depths, width=args.width, activation=args.activation, weights=args.weights,
-                          n_networks=args.networks, rng=args.seed, workers=args.workers, dim=args.dim,
-                          scale=args.scale, confidence=args.confidence, n_bootstrap=args.bootstrap,
-                          progress=False if args.quiet else None, starts=starts, tol=args.tol,
-                          max_iter=args.max_iter, merge_tol=args.merge_tol, max_period=args.max_period,
-                          refine=not args.no_refine)
+    resolve_seed(args)
+    with contextlib.ExitStack() as stack:
+        executor = connect_scheduler(args, stack)
+        t0 = time.perf_counter()
+        result = q_statistics(args.depths, width=args.width, activation=args.activation, weights=args.weights,
+                              n_networks=args.networks, rng=args.seed, executor=executor, workers=args.workers,
+                              dim=args.dim, scale=args.scale, confidence=args.confidence,
+                              n_bootstrap=args.bootstrap, progress=show_progress(args), starts=starts,
+                              tol=args.tol, max_iter=args.max_iter, merge_tol=args.merge_tol,
+                              max_period=args.max_period, refine=not args.no_refine)
     elapsed = time.perf_counter() - t0
     if args.plot:
         from ..plotting import plot_q_statistics, save_figure
 
         save_figure(plot_q_statistics(result), args.plot)
+        wrote(args, args.plot, "the figure")
     if args.json:
         payload = result.to_dict()
+        payload["seed"] = args.seed
         payload["seconds"] = elapsed
         print(dump_json(payload))
+        return 0
+    if args.csv:
+        print_csv(["depth", "mode", "mode_low", "mode_high", "mean", "mean_stderr", "cycle_fraction",
+                   "unresolved_fraction"],
+                  ([int(L), int(result.mode[d]),
+                    *([int(v) for v in result.mode_interval[d]] if args.bootstrap > 0 else [None, None]),
+                    float(result.mean[d]), float(result.mean_stderr[d]),
+                    float(result.cycle_fraction[d]), float(result.unresolved_fraction[d])]
+                   for d, L in enumerate(result.depths)))
         return 0
     p = result.params
     print(f"{p['n_networks']} networks per depth: widths (n, {p['width']}, ..., {p['width']}, n), n = {p['dim']}, "
@@ -128,6 +143,4 @@ def run(args) -> int:
     if args.bootstrap == 0:
         print("mode interval n/a: --bootstrap 0 draws no resamples")
     print(f"{elapsed:.1f} s")
-    if args.plot:
-        print(f"figure written to {args.plot}")
     return 0

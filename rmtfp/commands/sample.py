@@ -14,6 +14,8 @@ import math
 import numpy as np
 
 from . import dump_json, int_at_least, to_jsonable
+from ._options import (add_activation, add_output, add_progress, add_seed, add_weights, add_workers, parse_floats,
+                       print_csv, resolve_seed, show_progress, wrote)
 
 __all__ = ["register", "run"]
 
@@ -28,9 +30,6 @@ def _floats(text: str, name: str = "the value") -> list:
     return values
 
 
-def _q(text: str):
-    values = _floats(text, "--q")
-    return values[0] if len(values) == 1 else values
 
 
 def _thresholds(text: str) -> list:
@@ -48,33 +47,30 @@ def register(subparsers) -> None:
                     "finite-width scale.",
     )
     net = p.add_argument_group("networks")
-    net.add_argument("--activation", required=True, help="registered activation (linear, relu, hardtanh, erf, ...)")
+    add_activation(net)
     net.add_argument("--depth", type=int_at_least("--depth"), required=True, help="number of layers L")
     net.add_argument("--width", type=int_at_least("--width"), required=True, help="width N of every layer")
     net.add_argument("--samples", type=int_at_least("--samples"), required=True, help="number of networks")
-    net.add_argument("--weights", default="gaussian", choices=("gaussian", "normal", "cauchy"),
-                     help="law of the weights: gaussian (variance sigma_w2/N, default) or cauchy (scale sigma_w2/N)")
+    add_weights(net, extra_help=" (variance or scale sigma_w2/N)")
     net.add_argument("--sigma-w2", type=float, default=1.0, help="sigma_w^2 (default: 1)")
     net.add_argument("--sigma-b2", type=float, default=0.0, help="sigma_b^2 (default: 0)")
-    net.add_argument("--q", type=_q, default=None,
+    net.add_argument("--q", type=parse_floats("--q"), default=None,
                      help="variance of the first pre-activations (default: q*), or one value per layer")
-    net.add_argument("--seed", type=int_at_least("--seed", 0), default=None,
-                     help="random seed (default: fresh entropy, reported)")
+    add_seed(net)
     comp = p.add_argument_group("computation")
     comp.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     comp.add_argument("--method", default="svd", choices=("svd", "eigh"),
                       help="singular values of J (default, accurate for tiny eigenvalues) or eigh of J J^T")
     comp.add_argument("--batch", type=int_at_least("--batch"), default=None,
                       help="networks held in memory at once (default: as many as fit in 256 MiB)")
-    comp.add_argument("--workers", type=int_at_least("--workers"), default=None,
-                      help="threads (default: the usable cores)")
-    comp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_workers(comp, kind="threads")
+    add_progress(comp)
     out = p.add_argument_group("output")
     out.add_argument("--compare", action="store_true", help="compare with the infinite-width theory")
     out.add_argument("--thresholds", type=_thresholds, default=[1e-6, 1e-3, 1e-1],
                      help="concentration thresholds (default: 1e-6,1e-3,1e-1)")
-    out.add_argument("--json", action="store_true", help="print one JSON object")
-    out.add_argument("--plot", help="write a histogram (against the theory with --compare) to this file")
+    add_output(p, group=out, plot="sample.png",
+               csv="k,sampled,stderr,theory,rel_err,scale,ratio: the moments m_1..m_4 (theory columns with --compare)")
     out.add_argument("--log", action="store_true", help="log10(lambda) axis in the plot")
     out.add_argument("--save", help="write eigenvalues, zeros and parameters to this .npz file")
     p.set_defaults(func=run)
@@ -100,26 +96,38 @@ def run(args) -> int:
     if args.compare and args.samples < 2:
         raise ValueError(f"--compare needs --samples >= 2 (the spread between samples is part of the finite-width "
                          f"error scale), got {args.samples}")
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+    seed = resolve_seed(args)
     result = sample_jacobian_spectrum(
         args.activation, args.depth, args.width, args.samples, weights=args.weights, sigma_w2=args.sigma_w2,
         sigma_b2=args.sigma_b2, q=args.q, rng=seed, dtype=np.dtype(args.dtype), batch=args.batch,
-        progress=not args.no_progress, method=args.method, workers=args.workers)
+        progress=show_progress(args), method=args.method, workers=args.workers)
     conc = result.concentration(args.thresholds)
     comparison = compare_spectrum(result) if args.compare else None
     if args.save:
-        np.savez_compressed(args.save, eigenvalues=result.eigenvalues, n_zeros=result.n_zeros,
-                            preactivation_q=result.preactivation_q,
-                            params=json.dumps(to_jsonable(result.params)))
+        with open(args.save, "wb") as f:  # the name as given (numpy would append ".npz")
+            np.savez_compressed(f, eigenvalues=result.eigenvalues, n_zeros=result.n_zeros,
+                                preactivation_q=result.preactivation_q,
+                                params=json.dumps(to_jsonable(result.params)))
+        wrote(args, args.save, "eigenvalues, zeros and parameters")
     if args.plot:
         from ..plotting import plot_spectrum_comparison, save_figure
 
         save_figure(plot_spectrum_comparison(result, comparison, log_lambda=args.log), args.plot)
+        wrote(args, args.plot, "the figure")
     if args.json:
-        payload = {"sample": result.to_dict(eigenvalues=False), "concentration": conc.to_dict()}
+        payload = {"seed": seed, "sample": result.to_dict(eigenvalues=False), "concentration": conc.to_dict()}
         if comparison is not None:
             payload["comparison"] = comparison.to_dict()
         print(dump_json(payload))
+        return 0
+    if args.csv:
+        m, se = result.moments(4)
+        c = comparison
+        print_csv(["k", "sampled", "stderr", "theory", "rel_err", "scale", "ratio"],
+                  ([k + 1, float(m[k]), float(se[k])] + ([float(c.moments[k]), float(c.moments_rel_err[k]),
+                                                          float(c.moments_rel_scale[k]), float(c.moments_ratio[k])]
+                                                         if c is not None else [None] * 4)
+                   for k in range(4)))
         return 0
 
     w = result.weights["name"]
@@ -152,8 +160,4 @@ def run(args) -> int:
         if math.isfinite(c.cdf.unresolved_mass) and c.cdf.unresolved_mass > 1e-3:
             print(f"  note: {c.cdf.unresolved_mass:.2g} of the theory's mass lies below lambda = "
                   f"{c.cdf.lam[0]:.2g} (extrapolated as a power law)")
-    if args.plot:
-        print(f"plot written to {args.plot}")
-    if args.save:
-        print(f"eigenvalues written to {args.save}")
     return 0

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from . import dump_json, int_at_least
+from ._options import add_activation, add_output, add_progress, add_seed, print_csv, resolve_seed, show_progress, wrote
 
 __all__ = ["register", "run"]
 
@@ -37,27 +38,27 @@ def register(subparsers) -> None:
                     "to its fixed point, training sets inside the basins, held-out accuracy, fakes "
                     "rejected, and the power-law tail of the hidden weight spectra before and after.",
     )
-    p.add_argument("--seed", type=int_at_least("--seed", 0), default=0,
-                   help="seed of the data and the initialisation (default: 0)")
-    p.add_argument("--employees", type=int_at_least("--employees"), default=5,
+    net = p.add_argument_group("data and network")
+    add_seed(net, what="seed of the data and the initialisation")
+    net.add_argument("--employees", type=int_at_least("--employees"), default=5,
                    help="K, the number of employees (default: 5)")
-    p.add_argument("--radius", type=float, default=0.2, help="radius of the circles (default: 0.2)")
-    p.add_argument("--per-class", type=int_at_least("--per-class"), default=40,
+    net.add_argument("--radius", type=float, default=0.2, help="radius of the circles (default: 0.2)")
+    net.add_argument("--per-class", type=int_at_least("--per-class"), default=40,
                    help="training photos per employee (default: 40)")
-    p.add_argument("--heldout", type=int_at_least("--heldout", 0), default=20,
+    net.add_argument("--heldout", type=int_at_least("--heldout", 0), default=20,
                    help="held-out photos per employee (default: 20)")
-    p.add_argument("--fakes", type=int_at_least("--fakes", 0), default=200, help="fake photos (default: 200)")
-    p.add_argument("--widths", type=_widths, default=[2, 100, 100, 2],
+    net.add_argument("--fakes", type=int_at_least("--fakes", 0), default=200, help="fake photos (default: 200)")
+    net.add_argument("--widths", type=_widths, default=[2, 100, 100, 2],
                    help="layer widths, n_0 = n_L = 2 (default: 2,100,100,2)")
-    p.add_argument("--activation", default="hardtanh", help="registered activation (default: hardtanh)")
-    p.add_argument("--epochs", type=int_at_least("--epochs"), default=1500,
+    add_activation(net)
+    net.add_argument("--epochs", type=int_at_least("--epochs"), default=1500,
                    help="full-batch Adam epochs (default: 1500)")
-    p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default: 3e-3)")
-    p.add_argument("--save-weights", metavar="FILE", help="write the trained network to this .npz file")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--plot", nargs="?", const="train_demo.png", default=None, metavar="FILE",
-                   help="write the figure (default file: train_demo.png)")
+    net.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default: 3e-3)")
+    out = p.add_argument_group("run and output")
+    out.add_argument("--save-weights", metavar="FILE", help="write the trained network to this .npz file")
+    add_progress(out)
+    add_output(p, group=out, plot="train_demo.png",
+               csv="employee,centre_x,centre_y,fixed_point,distance,train_in_basin: one row per employee")
     p.set_defaults(func=run)
 
 
@@ -76,17 +77,19 @@ def _tails(result) -> dict:
 def run(args) -> int:
     from ..training import employee_dataset, identification_report, train_autoencoder
 
+    resolve_seed(args)
     t0 = time.perf_counter()
     data = employee_dataset(K=args.employees, radius=args.radius, n_per_class=args.per_class,
                             n_heldout_per_class=args.heldout, n_fakes=args.fakes, dim=args.widths[0],
                             rng=args.seed)
     result = train_autoencoder(args.widths, args.activation, data, epochs=args.epochs, lr=args.lr, rng=args.seed,
-                               progress=False if args.quiet or args.json else None)
+                               progress=show_progress(args))
     report = identification_report(result.network, data)
     tails = _tails(result)
     elapsed = time.perf_counter() - t0
     if args.save_weights:
         result.network.save(args.save_weights)
+        wrote(args, args.save_weights, "the trained network")
     if args.plot:
         from ..plotting import plot_identification, plot_training, plot_weight_spectra, save_figure
         from ..plotting._common import pyplot
@@ -103,11 +106,17 @@ def run(args) -> int:
         else:
             ax.set_axis_off()
         save_figure(fig, args.plot)
+        wrote(args, args.plot, "the figure")
     if args.json:
         payload = {"dataset": data.params, "training": result.to_dict(), "identification": report.to_dict(),
                    "tails": {k: {s: f.to_dict() for s, f in v.items()} for k, v in tails.items()},
-                   "seconds": elapsed}
+                   "seed": args.seed, "seconds": elapsed}
         print(dump_json(payload))
+        return 0
+    if args.csv:
+        print_csv(["employee", "centre_x", "centre_y", "fixed_point", "distance", "train_in_basin"],
+                  ([k, *(float(v) for v in data.centres[k][:2]), int(report.matched[k]), float(report.distances[k]),
+                    float(report.train_in_basin[k])] for k in range(data.K)))
         return 0
     h = result.loss_history
     print(f"data: K = {data.K} employees, radius {data.radius:g}, {data.train.shape[0]} training, "
@@ -137,6 +146,4 @@ def run(args) -> int:
         print(f"tail of eig(W^T W), {name}: alpha {a.alpha:.2f} ± {a.alpha_stderr:.2f} (initial) -> "
               f"{b.alpha:.2f} ± {b.alpha_stderr:.2f} (trained)")
     print(f"{elapsed:.1f} s")
-    if args.plot:
-        print(f"figure written to {args.plot}")
     return 0

@@ -3,6 +3,7 @@
     rmtfp validate                       # quick mode, report in rmtfp-report/
     rmtfp validate --full --out full-report
     rmtfp validate --only 3,7
+    rmtfp validate --scheduler tcp://host:8786   # the ensembles on a dask cluster
 
 Runs the claim modules of the ``validation`` package (compute, check, then
 plot), writes ``DIR/report.md``, ``DIR/report.html`` (figures embedded),
@@ -14,12 +15,13 @@ check or figure raised), 0 otherwise -- also when claims are not reproduced.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import platform
 import sys
 import time
 
-from . import int_at_least
+from ._options import add_progress, add_scheduler, add_workers, connect_scheduler, show_progress
 
 __all__ = ["register", "run", "parse_only"]
 
@@ -65,52 +67,65 @@ def register(subparsers) -> None:
                    help="report directory (default: rmtfp-report)")
     p.add_argument("--only", type=parse_only, default=None, metavar="LIST",
                    help="claims to run, e.g. 3,7 or 1-5 (default: all)")
-    p.add_argument("--workers", type=int_at_least("--workers"), default=None,
-                   help="worker processes for the ensembles of networks (default: up to 2 usable cores)")
-    p.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bar")
-    p.set_defaults(func=run, progress=True)
+    add_workers(p, kind="processes for the ensembles of networks", default="up to 2 usable cores")
+    add_scheduler(p)
+    add_progress(p)
+    p.set_defaults(func=run)
 
 
 def run(args) -> int:
     import numpy as np
 
     import rmtfp
-    import validation
-    from validation import report
-    from validation._common import single_threaded_blas
+    from rmtfp import validation
+    from rmtfp.ensembles import use_executor
+    from rmtfp.validation import report
+    from rmtfp.validation._common import single_threaded_blas
 
     numbers = args.only if args.only is not None else validation.available()
     unknown = [n for n in numbers if n not in validation.CLAIMS]
     if unknown:
         raise ValueError(f"--only: no claim {unknown}; the claims are {validation.available()}")
+    check_writable_dir(args.out, "--out")
     if args.workers is not None:
         validation.settings.workers = args.workers
     from tqdm.auto import tqdm
 
-    started = datetime.datetime.now().astimezone()
-    t0 = time.perf_counter()
-    records = []
-    bar = tqdm(total=len(numbers), desc="validate", unit="claim", file=sys.stderr, disable=not args.progress,
-               leave=False)
-    try:
-        with single_threaded_blas():
-            for n in numbers:
-                bar.set_postfix_str(f"claim {n}")
-                rec = validation.run_claim(n, args.mode)
-                report.add_figures(rec, args.out)
-                records.append(rec)
-                bar.update(1)
-    finally:
-        bar.close()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(use_executor(connect_scheduler(args, stack)))  # before the bar: errors in one line
+        stack.enter_context(single_threaded_blas())
+        started = datetime.datetime.now().astimezone()
+        t0 = time.perf_counter()
+        records = []
+        bar = stack.enter_context(tqdm(total=len(numbers), desc="validate", unit="claim", file=sys.stderr,
+                                       disable=not show_progress(args), leave=False))
+        for n in numbers:
+            bar.set_postfix_str(f"claim {n}")
+            rec = validation.run_claim(n, args.mode)
+            report.add_figures(rec, args.out)
+            records.append(rec)
+            bar.update(1)
     total = time.perf_counter() - t0
     meta = {"mode": args.mode, "claims": ",".join(str(n) for n in numbers),
             "started": started.isoformat(timespec="seconds"), "total_seconds": round(total, 2),
             "workers": validation.settings.workers, "rmtfp": rmtfp.__version__,
             "python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform(),
+            "scheduler": args.scheduler,
             "command": "rmtfp validate --" + args.mode + (
                 " --only " + ",".join(str(n) for n in numbers) if args.only is not None else "")}
     paths = report.write(records, args.out, meta)
     print(report.format_table(records))
     print(f"total {total:.1f} s ({args.mode} mode); report: {paths['html']}, {paths['md']}, {paths['json']}")
     return 1 if any(r.status == "error" for r in records) else 0
+
+
+def check_writable_dir(path: str, option: str) -> None:
+    """Create ``path`` if needed and prove that a file can be written there, before any work is done."""
+    import os
+    import tempfile
+
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{option} must name a directory, got the file {path!r}")
+    os.makedirs(path, exist_ok=True)  # an OSError here names the path
+    with tempfile.NamedTemporaryFile(dir=path, prefix=".rmtfp-write-test-"):
+        pass

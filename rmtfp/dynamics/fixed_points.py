@@ -15,13 +15,16 @@ reaches.
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
+import warnings
 from typing import Optional
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .._results import jsonable_result, summary_repr
+from ..errors import UnresolvedWarning
+from .._checks import int_at_least, positive_real
 from .network import Network
 from .starts import grid
 
@@ -58,6 +61,9 @@ class Stability:
     spectral_radius: float
     kind: str
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"eigenvalues": self.eigenvalues, "spectral_radius": self.spectral_radius, "kind": self.kind}
 
@@ -88,6 +94,9 @@ class Cycle:
     residual: float
     refined: bool
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         return {"period": self.period, "points": self.points, "residual": self.residual,
                 "refined": self.refined, **{f"{k}": v for k, v in self.stability.to_dict().items()}}
@@ -155,6 +164,9 @@ class FixedPointResult:
             raise ValueError(f"kind must be 'fixed_point' or 'cycle', got {kind!r}")
         return (self.status == kind) & (self.labels == k)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
         """Plain containers (numpy arrays left as arrays; see :func:`rmtfp.commands.to_jsonable`)."""
         return {
@@ -197,20 +209,10 @@ def _check_starts(starts, n: int) -> np.ndarray:
     return x
 
 
-def _positive(name: str, value, integer: bool = False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if integer:
-        ok = ok and float(value).is_integer()
-    if not ok or not math.isfinite(value) or value <= 0:
-        kind = "a positive integer" if integer else "a finite number > 0"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    return int(value) if integer else float(value)
-
-
 def _chunk_rows(net: Network, chunk_size, per_row: int) -> int:
     if chunk_size is None:
         return max(64, _CHUNK_ELEMENTS // max(1, per_row))
-    return _positive("chunk_size", chunk_size, integer=True)
+    return int_at_least("chunk_size", chunk_size, 1, integral_floats=True)
 
 
 # ----------------------------------------------------------------- maps
@@ -458,7 +460,7 @@ def _accept(refined: np.ndarray, start: np.ndarray, res: np.ndarray, res0: np.nd
 
 # ----------------------------------------------------------------- iteration
 def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_period: int, radius: float,
-             rows: int, early: bool = True):
+             rows: int, early: bool = True, bar=None):
     """Iterate all starts; classify each by the first criterion it meets.
 
     With x^0 the start and x^m = Phi(x^{m-1}): fixed point when
@@ -484,6 +486,8 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     hist[0] = x
     phi = _DistinctMap(net, rows)
     for m in range(1, int(budget.max()) + 1):
+        if bar is not None:
+            bar.update(1)
         y = phi(x)
         with np.errstate(invalid="ignore", over="ignore"):
             ynorm = _norm(y)
@@ -690,10 +694,10 @@ def _default_starts(starts, n: int) -> np.ndarray:
 
 
 def _check_common(tol, merge_tol, divergence_radius, refine_tol, neutral_tol):
-    tol = _positive("tol", tol)
-    merge_tol = _positive("merge_tol", merge_tol)
-    divergence_radius = _positive("divergence_radius", divergence_radius)
-    refine_tol = _positive("refine_tol", refine_tol)
+    tol = positive_real("tol", tol)
+    merge_tol = positive_real("merge_tol", merge_tol)
+    divergence_radius = positive_real("divergence_radius", divergence_radius)
+    refine_tol = positive_real("refine_tol", refine_tol)
     if not (isinstance(neutral_tol, numbers.Real) and 0 <= neutral_tol < 1):
         raise ValueError(f"neutral_tol must be a number in [0, 1), got {neutral_tol!r}")
     return tol, merge_tol, divergence_radius, refine_tol, float(neutral_tol)
@@ -703,7 +707,7 @@ def _check_common(tol, merge_tol, divergence_radius, refine_tol, neutral_tol):
 def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: int = 50, merge_tol: float = 1e-3,
                       max_period: int = 8, refine: bool = True, chunk_size: Optional[int] = None, *,
                       divergence_radius: float = 1e8, refine_tol: float = 1e-12,
-                      neutral_tol: float = 1e-8) -> FixedPointResult:
+                      neutral_tol: float = 1e-8, progress: bool = False) -> FixedPointResult:
     """Fixed points, cycles and basins of attraction of Phi by iteration from every start.
 
     Every start x^0 is iterated, x^m = Phi(x^{m-1}), all starts at once,
@@ -757,6 +761,8 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     refine_tol : float, default 1e-12
     neutral_tol : float, default 1e-8
         Spectral radii within neutral_tol of 1 are ``"neutral"``.
+    progress : bool, default False
+        A tqdm bar on stderr over the maps (the result does not depend on it).
 
     Returns
     -------
@@ -772,15 +778,19 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     x0 = _default_starts(starts, n)
     tol, merge_tol, divergence_radius, refine_tol, neutral_tol = _check_common(
         tol, merge_tol, divergence_radius, refine_tol, neutral_tol)
-    max_iter = _positive("max_iter", max_iter, integer=True)
-    max_period = _positive("max_period", max_period, integer=True)
+    max_iter = int_at_least("max_iter", max_iter, 1, integral_floats=True)
+    max_period = int_at_least("max_period", max_period, 1, integral_floats=True)
     rows = _chunk_rows(net, chunk_size, max(net.widths))
     jrows = _chunk_rows(net, chunk_size, max(net.widths) * n)
     if not isinstance(refine, (bool, np.bool_)):
         raise ValueError(f"refine must be True or False, got {refine!r}")
 
     budget = np.full(x0.shape[0], max_iter)
-    code, period, iters, cand, cand_res, state = _iterate(net, x0, tol, budget, max_period, divergence_radius, rows)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=max_iter, desc="iterating", unit="map", disable=not progress, leave=False) as bar:
+        code, period, iters, cand, cand_res, state = _iterate(net, x0, tol, budget, max_period, divergence_radius,
+                                                              rows, bar=bar)
     settings = (tol, merge_tol, refine, refine_tol, neutral_tol, jrows)
     code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, *settings)
     # an unstable fixed point or cycle attracts no open set: a start that met
@@ -805,6 +815,11 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     params = dict(method="iteration", tol=tol, max_iter=max_iter, merge_tol=merge_tol, max_period=max_period,
                   refine=bool(refine), chunk_size=chunk_size, divergence_radius=divergence_radius,
                   refine_tol=refine_tol, neutral_tol=neutral_tol, norm="euclidean")
+    unresolved = float(np.mean(code == _UNRESOLVED))
+    if unresolved > 0.5:
+        warnings.warn(f"{100 * unresolved:.1f}% of the starts are unresolved after max_iter={max_iter} maps "
+                      f"(no fixed point, cycle or divergence detected): raise max_iter", UnresolvedWarning,
+                      stacklevel=2)
     return FixedPointResult(fixed_points=fps, labels=labels, status=status, cycles=tuple(cycles),
                             fractions=_fractions(code, labels, fps.shape[0], len(cycles)), stability=tuple(stab),
                             residuals=res, refined=refd, iterations=iters, starts=x0, params=params)
@@ -846,7 +861,7 @@ def find_all_fixed_points(net: Network, starts, tol: float = 1e-12, max_iter: in
     x0 = _check_starts(starts, n)
     tol, merge_tol, divergence_radius, _, neutral_tol = _check_common(tol, merge_tol, divergence_radius, tol,
                                                                       neutral_tol)
-    max_iter = _positive("max_iter", max_iter, integer=True)
+    max_iter = int_at_least("max_iter", max_iter, 1, integral_floats=True)
     jrows = _chunk_rows(net, chunk_size, max(net.widths) * n)
     x, r, steps = _newton(_fixed_point_fun(net, jrows), x0, max_steps=max_iter, radius=divergence_radius)
     xn = _norm(x)

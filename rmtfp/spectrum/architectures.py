@@ -207,17 +207,32 @@ def density_arch(lam, act, arch: Architecture, q, dps, method, mgf_method, optio
         return DensityResult(lam, np.asarray(dens) + 0.0, np.asarray(w), np.asarray(status, dtype=np.int8),
                              sup.atom, sup.lambda_max, params)
     eq = Equation(act, arch.depth, arch.sigma_w2, q, None, mgf_method, weights=arch.law)
-    res = _solve(eq, lam, method, options, sup, params)
-    if method == "newton":  # above the continuous part (the gap below an atom) w is real: rho = 0 exactly
-        res = dataclasses.replace(res, density=np.where(lam > float(sup.lambda_max_continuous), 0.0, res.density))
+    cont = dataclasses.replace(sup, lambda_max=sup.lambda_max_continuous)  # the solver sees the continuous part
+    res = _gap(_solve(eq, lam, method, options, cont, params), sup, method)
     if dps is None:
         return res
     sw2 = arch.sigma_w2 if isinstance(arch.sigma_w2, mpmath.mpf) else mpmath.mpf(arch.sigma_w2)
     q_mp = None if q is None else (q if isinstance(q, mpmath.mpf) else mpmath.mpf(q))
     with workdps(dps):
         eq = Equation(act, arch.depth, sw2, q_mp, dps, mgf_method, weights=arch.law)
-        out = _solve(eq, lam, method, options, sup, params, res if method == "newton" else None)
+        out = _gap(_solve(eq, lam, method, options, cont, params, res if method == "newton" else None), sup, method)
     return dataclasses.replace(out, density=round_to(out.density, dps), w=round_to(out.w, dps))
+
+
+def _gap(res, sup, method):
+    """Above the continuous part (the gap below an atom at the top) w is real: rho = 0 exactly there."""
+    from .solvers import Status
+
+    lc = float(sup.lambda_max_continuous)
+    above = np.asarray([float(x) > lc for x in res.lam])
+    if method != "newton" or not above.any():
+        return dataclasses.replace(res, lambda_max=sup.lambda_max)
+    zero = 0.0 if res.density.dtype != object else mpmath.mpf(0)
+    dens = res.density.copy()
+    dens[above] = zero
+    status = res.status.copy()
+    status[above] = Status.CONVERGED
+    return dataclasses.replace(res, density=dens, status=status, lambda_max=sup.lambda_max)
 
 
 def weight_factor_series(arch: Architecture, n: int, exact: bool = False, dps=None) -> list:

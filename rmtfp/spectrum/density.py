@@ -10,7 +10,10 @@ from typing import Any, Optional, Sequence, Union
 import mpmath
 import numpy as np
 
+from .._results import jsonable_result, summary_repr
+from .._checks import int_at_least
 from ..activations import Activation, get
+from ..errors import ConvergenceError
 from ..precision import check_dps, round_to, workdps
 from .equation import Equation
 from .solvers import Status, newton_continuation, papers_iteration, polynomial_roots, refine_on_real_axis
@@ -64,13 +67,15 @@ class DensityResult:
     def status_names(self) -> list[str]:
         return Status.names(self.status)
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (floats; complex w as [re, im] pairs)."""
-        w = np.array([complex(v) for v in np.ravel(self.w)])
+        """JSON-ready dict: floats (strings of every digit for ``dps`` results), complex w as [re, im] pairs."""
         return {
-            "lam": [float(x) for x in np.ravel(self.lam)],
-            "density": [float(x) for x in np.ravel(self.density)],
-            "w": [[float(v.real), float(v.imag)] for v in w],
+            "lam": np.ravel(self.lam),
+            "density": np.ravel(self.density),
+            "w": np.ravel(self.w),
             "status": self.status_names(),
             "atom": float(self.atom),
             "lambda_max": float(self.lambda_max),
@@ -93,12 +98,6 @@ def check_lam(lam) -> np.ndarray:
     if bad.any():
         raise ValueError(f"lam must be finite and > 0 (the atom at 0 is reported separately), got {float(arr[bad][0])!r}")
     return arr
-
-
-def _check_depth(depth) -> int:
-    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 1:
-        raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
-    return int(depth)
 
 
 def _check_variance(name: str, value, allow_zero: bool) -> float:
@@ -128,7 +127,7 @@ def resolve_parameters(activation, depth, sigma_w2, q, sigma_b2):
     None only when the law of D^2 does not depend on q.
     """
     act = get(activation)
-    depth = _check_depth(depth)
+    depth = int_at_least("depth", depth, 1)
     sigma_w2 = _check_variance("sigma_w2", sigma_w2, allow_zero=False)
     sigma_b2 = _check_variance("sigma_b2", sigma_b2, allow_zero=True)
     if q is not None and not isinstance(q, numbers.Real):
@@ -164,7 +163,7 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
             weights=None, widths=None, **options) -> DensityResult:
     """Eigenvalue density rho(lambda) of J J^T, J = prod_{l=1}^L D_l W_l.
 
-    Solves w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) (THEORY; the
+    Solves w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) (docs/theory.md; the
     papers' eq. (14)/(19) is the case sigma_w^2 = 1) and returns
     rho(lambda) = -Im w(lambda + i0)/(pi lambda).
 
@@ -225,6 +224,7 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    _check_options(method, is_per_layer(q), options)
     lam = check_lam(lam)
     dps = check_dps(dps)
     if is_per_layer(q):
@@ -264,11 +264,13 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
 
     if dps is None:
         eq = Equation(act, depth, sigma_w2, q, None, mgf_method)
-        return _solve(eq, lam, method, options, sup, params)
+        with np.errstate(over="ignore", invalid="ignore"):  # float64 range exceeded: judged by the status
+            return _solve(eq, lam, method, options, sup, params)
     start = None
     if method == "newton":
         # float64 continuation, then Newton at full precision from its answer
-        start = _solve(Equation(act, depth, sigma_w2, q, None, mgf_method), lam, method, options, sup, params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            start = _solve(Equation(act, depth, sigma_w2, q, None, mgf_method), lam, method, options, sup, params)
     # full-precision parameters: mpmath numbers as given, q* solved at dps digits
     sw2_mp = sigma_w2_in if isinstance(sigma_w2_in, mpmath.mpf) else mpmath.mpf(sigma_w2)
     if q is None:
@@ -281,7 +283,12 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
         q_mp = mpmath.mpf(q)
     with workdps(dps):
         eq = Equation(act, depth, sw2_mp, q_mp, dps, mgf_method)
-        res = _solve(eq, lam, method, options, sup, params, start)
+        try:
+            res = _solve(eq, lam, method, options, sup, params, start)
+        except (ZeroDivisionError, OverflowError) as exc:  # mpmath arithmetic at the edge of its range
+            raise ConvergenceError(
+                f"density at dps={dps}: the {method} solver failed in mpmath ({type(exc).__name__}) at lambda in "
+                f"[{float(np.min(lam)):.3g}, {float(np.max(lam)):.3g}]; no density is reported there") from None
     return dataclasses.replace(res, density=round_to(res.density, dps), w=round_to(res.w, dps))
 
 
@@ -308,6 +315,7 @@ def _solve(eq: Equation, lam, method, options, sup, params, start=None) -> Densi
             [min(v, 0) for v in bk.imag(w)], dtype=object)
         # + 0.0 turns the -0.0 of an exactly real w (outside the support) into 0.0
         dens = -im / (np.pi * lam_b) + 0.0 if eq.dps is None else -im / (mpmath.pi * lam_b)
+        _reject_zero_inside(lam, dens, status, eq.depth, sup.lambda_max)
     return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
 
 
@@ -321,6 +329,38 @@ def _architecture(weights, widths, depth, sigma_w2):
     return None if arch.law.is_gaussian and arch.square else arch
 
 
+def _reject_zero_inside(lam, dens, status, depth: int, lambda_max) -> None:
+    """For L >= 2 the continuous part reaches down to 0 (docs/theory.md): a density of exactly 0 strictly
+    inside (0, lambda_max) is an under/overflow, never the answer; nor is a density that is not a finite
+    number.  Such points are marked NOT_CONVERGED in place."""
+    top = float(lambda_max) * (1 - 1e-6) if depth >= 2 else -math.inf
+    for i, (x, d) in enumerate(zip(lam, dens)):
+        if status[i] == Status.CONVERGED and (not mpmath.isfinite(d) or (d == 0 and float(x) < top)):
+            status[i] = Status.NOT_CONVERGED
+
+
+def _check_options(method: str, per_layer: bool, options: dict) -> None:
+    """Unknown keywords are named against the options ``density`` accepts for ``method``."""
+    import inspect
+
+    if not options:
+        return
+    from .layered import density_layered
+
+    solver = {"auto": newton_continuation, "newton": newton_continuation, "polynomial": polynomial_roots,
+              "iteration": papers_iteration}[method]
+    if per_layer:
+        solver = density_layered
+    skip = {"eq", "lam", "depth", "s", "c", "activation", "qs", "sigma_w2"}
+    allowed = [n for n, prm in inspect.signature(solver).parameters.items()
+               if n not in skip and prm.kind is prm.POSITIONAL_OR_KEYWORD]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"density() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; with "
+                        f"method={method!r}{' and per-layer q' if per_layer else ''} it accepts "
+                        f"{', '.join(allowed) or 'no solver options'}")
+
+
 def is_per_layer(q) -> bool:
     """Whether ``q`` is a per-layer sequence (rather than one number or None)."""
     return q is not None and isinstance(q, (Sequence, np.ndarray)) and not isinstance(q, str)
@@ -329,7 +369,7 @@ def is_per_layer(q) -> bool:
 def resolve_layered(activation, depth, q, sigma_w2, sigma_b2, dps=None):
     """Validate a per-layer q: returns (activation, depth, [q_1..q_L], sigma_w2)."""
     act = get(activation)
-    depth = _check_depth(depth)
+    depth = int_at_least("depth", depth, 1)
     qs = [_check_variance(f"q[{i}]", v, allow_zero=False) for i, v in enumerate(q)]
     if len(qs) != depth:
         raise ValueError(f"q must have one value per layer: got {len(qs)} values for depth={depth}")

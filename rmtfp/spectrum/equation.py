@@ -1,7 +1,7 @@
 """The functional equation for the spectrum of J J^T, J = prod_l D_l W_l.
 
 With w(z) = m(1/z) = -1 - z f(z) (f the Stieltjes transform), the law of
-J J^T at depth L satisfies (THEORY, with sigma_w^2 restored)
+J J^T at depth L satisfies (docs/theory.md, with sigma_w^2 restored)
 
     w = m_K(u),    u = sigma_w^2 z^{-1/L} (1 + w)^{1/L} w^{1 - 1/L},
 

@@ -22,6 +22,7 @@ from typing import Optional
 import mpmath
 import numpy as np
 
+from .._checks import positive_real as _check_positive
 from ..precision import check_dps, workdps
 
 __all__ = [
@@ -41,12 +42,6 @@ def _check_lam(lam) -> np.ndarray:
         bad = arr[~(np.isfinite(arr) & (arr > 0))].ravel()[0]
         raise ValueError(f"lam must be finite and > 0, got {bad!r}")
     return arr
-
-
-def _check_positive(name, value):
-    if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return float(value)
 
 
 def marchenko_pastur_support(ratio: float = 1.0, sigma2: float = 1.0) -> tuple[float, float]:

@@ -2,7 +2,7 @@
 
 When the pre-activations of layer l have variance q_l (a network started away
 from q*, or layers with their own sigma_l^2), the laws K_l of (D^l)^2 differ
-and the S-transforms multiply layer by layer (THEORY):
+and the S-transforms multiply layer by layer (docs/theory.md):
 
     prod_l chi_{K_l}(m) = zeta (1 + m) m^{L-1} prod_l sigma_l^2,
 
@@ -27,7 +27,7 @@ w ~ C z^s, the regime eta >> lambda where the path is long), a loose
 tolerance (1e-8) on the path and the full one at the end, damping that keeps Im w < 0 and
 Im u_l < 0 (m_K maps the lower half-plane into itself), and a last Newton
 solve on the real axis (eta = 0), so the density has no Poisson smoothing.
-See THEORY "The papers' continuation scheme: what goes wrong": w_0 = 0 is a
+See docs/theory.md "The papers' continuation scheme: what goes wrong": w_0 = 0 is a
 spurious fixed point (start from m_1/z instead), the residual (not the step)
 decides convergence, and non-convergence is reported per point.
 

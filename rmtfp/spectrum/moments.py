@@ -8,7 +8,7 @@ Psi_L(m)) is zeta = m / phi(m) with
 
 so m_k = (1/k) [m^{k-1}] phi(m)^k.  The series arithmetic runs on exact
 sympy numbers (``exact=True``), on mpmath numbers (``dps``) or on floats.
-For m_K = c u/(1-u) this reproduces the closed form of THEORY,
+For m_K = c u/(1-u) this reproduces the closed form of docs/theory.md,
 m_k = (s^k/k) sum_j C(k,j) C(Lk, k-1-j) c^{Lk-k+1+j}, and for c = s = 1 the
 Fuss-Catalan numbers.
 """
@@ -96,7 +96,7 @@ def _lagrange(d, L, s, k, weight_factor=None):
 
 
 def two_point_moments(depth: int, k: int, s=1, c=1) -> list:
-    """Closed form of the moments for m_K = c u/(1 - u) (THEORY).
+    """Closed form of the moments for m_K = c u/(1 - u) (docs/theory.md).
 
     m_j = (s^j / j) sum_{i=0}^{j-1} C(j, i) C(Lj, j-1-i) c^{Lj-j+1+i}, an
     independent route to the Lagrange inversion of :func:`moments`.

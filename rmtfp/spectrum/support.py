@@ -7,7 +7,7 @@ real, and the equation gives lambda as a function of u,
 
 which decreases from +inf (u -> 0) to a minimum: that minimum is the upper
 edge lambda_max (a branch point, dF/dw = 0).  For the two-point laws
-m_K = c v u/(1 - v u) it is explicit (THEORY): the branch point solves
+m_K = c v u/(1 - v u) it is explicit (docs/theory.md): the branch point solves
 L w^2 + (L-1) w - c = 0 and lambda_max = s (1+w)(c+w)^L / w,
 s = (sigma_w^2 v)^L.  The atom at 0 has mass P(phi'(h) = 0).
 """
@@ -22,6 +22,7 @@ import mpmath
 import numpy as np
 from scipy import optimize
 
+from .._results import jsonable_result, summary_repr
 from ..activations import Activation
 from ..errors import ConvergenceError
 from ..precision import check_dps, round_to, workdps
@@ -49,9 +50,12 @@ class Support:
     w_edge: Any
     params: dict
 
+    __repr__ = summary_repr
+
+    @jsonable_result
     def to_dict(self) -> dict:
-        return {"lambda_max": float(self.lambda_max), "atom": float(self.atom), "w_edge": float(self.w_edge),
-                "params": dict(self.params)}
+        # floats, or strings of every digit for dps results
+        return {"lambda_max": self.lambda_max, "atom": self.atom, "w_edge": self.w_edge, "params": dict(self.params)}
 
 
 def _two_point_edge(L: int, s: float, c: float):
