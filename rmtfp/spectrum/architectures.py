@@ -58,20 +58,26 @@ class _ArchSupport:
     lambda_max_continuous: object  # upper edge of the continuous part
 
 
-def _square_two_point_edge(L, s, c, dps=None):
+def _square_two_point_edge(L, s, c, p0, dps=None):
     """Orthogonal square layers, m_K = c v u/(1 - v u): lambda(w) = s (c+w)^L / (w (1+w)^{L-1}).
 
-    d log lambda/dw = 0 gives the branch point w = c/(L - 1 - L c) and the upper edge of the
-    continuous part lambda(w).  For c > (L-1)/L the branch point is at w < -1: the continuous part ends
-    below s, which carries an atom of mass 1 - L(1-c) (w -> -inf as lambda -> s-).  At c = (L-1)/L
-    the edge is s.
+    d log lambda/dw = 0 gives the branch point w = c/d, d = L - 1 - L c, and with c + w = c L (1-c)/d,
+    1 + w = (L-1)(1-c)/d the upper edge of the continuous part is
+
+        lambda_c = s c^{L-1} (1 - c) L^L / (L-1)^{L-1}
+
+    (no cancellation: 1 - c = p0 = P(phi' = 0) is passed separately; L = 1 gives s (1 - c), L = 2 the
+    free-projection edge 4 c (1-c) s).  For c > (L-1)/L (d < 0) the continuous part ends below s, which
+    carries an atom of mass 1 - L(1 - c).  c = 1: no continuous part, the edge is s.
     """
     num = mpmath.mpf if dps else float
-    L_, c = num(L), num(c)
-    if L_ - 1 - L_ * c == 0 or c >= 1:  # the edge is s (c = 1: no continuous part, all the mass at s)
+    L_, c, p0 = num(L), num(c), num(p0)
+    if p0 <= 0:
         return num(s), num(math.inf)
-    w = c / (L_ - 1 - L_ * c)
-    return s * (c + w) ** L / (w * (1 + w) ** (L - 1)), w
+    d = L_ - 1 - L_ * c
+    w = c / d if d != 0 else num(math.inf)
+    ratio = L_ * (L_ / (L_ - 1)) ** (L - 1) if L > 1 else num(1)  # L^L/(L-1)^{L-1} without overflow
+    return s * c ** (L - 1) * p0 * ratio, w
 
 
 def _two_point_gap_edge(arch: Architecture, c: float, v: float, top: float) -> float:
@@ -115,15 +121,16 @@ def support_arch(act, arch: Architecture, q, dps=None) -> _ArchSupport:
     top = ats[1][0] if len(ats) > 1 else None
     if arch.square and arch.law.name == "orthogonal" and tp is not None:
         c, v = tp
+        p0 = ats[0][1]  # 1 - c, accurate (P(phi' = 0) directly)
         if dps is None:
-            lc, w = _square_two_point_edge(L, (arch.sigma_w2 * v) ** L, c)
+            lc, w = _square_two_point_edge(L, (arch.sigma_w2 * v) ** L, c, p0)
             return _ArchSupport(top if top is not None else lc, ats[0][1], w, ats, lc)
         from .support import _exact_two_point
 
         with workdps(dps):
             vm, cm = _exact_two_point(act, q)
             s = (mpmath.mpf(arch.sigma_w2) * vm) ** L
-            lc, w = _square_two_point_edge(L, s, cm, dps)
+            lc, w = _square_two_point_edge(L, s, cm, 1 - cm, dps)
             lc, w, s = round_to(lc, dps), round_to(w, dps), round_to(s, dps)
         return _ArchSupport(s if top is not None else lc, ats[0][1], w, ats, lc)
     if top is not None:
