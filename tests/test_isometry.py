@@ -101,3 +101,19 @@ def test_claim_check_fails_on_wrong_numbers(validation_pkg):
     fake = {"params": {"depth": 8}, "curves": {"hardtanh orthogonal": rows, "erf orthogonal": rows,
                                                "hardtanh gaussian": g, "erf gaussian": g}, "sampled": []}
     assert mod.check(fake).status == "not reproduced"
+
+
+def test_isometry_figure(tmp_path):
+    from rmtfp import density, support
+    from rmtfp.plotting import plot_isometry_spectra, save_figure
+
+    curves = {}
+    for L in (2, 8):
+        sup = support("hardtanh", L, sigma_w2=1.1, weights="orthogonal")
+        lam = np.geomspace(1e-4, sup.params["lambda_max_continuous"], 40)
+        r = density(lam, "hardtanh", L, sigma_w2=1.1, weights="orthogonal")
+        curves[L] = (lam, r.density, sup.params["atoms"])
+    fig = plot_isometry_spectra([{"title": "hard-tanh, orthogonal", "curves": curves}], (2, 8))
+    path = tmp_path / "iso.png"
+    save_figure(fig, path)
+    assert path.stat().st_size > 1000

@@ -253,11 +253,12 @@ def weight_factor_series(arch: Architecture, n: int, exact: bool = False, dps=No
     else:
         s = arch.law.series(n)
     a = _mul([1, 1], s, n)
-    out = [0] * n
-    out[0] = 1 / a[0]
+    return _series_reciprocal(a, n)
+
+
+def _series_reciprocal(a, n):
+    """1/a as a power series (a[0] != 0), n terms, in whatever arithmetic a holds."""
+    out = [1 / a[0]] + [0] * (n - 1)
     for i in range(1, n):
-        acc = 0
-        for j in range(1, i + 1):
-            acc = acc + a[j] * out[i - j]
-        out[i] = -acc / a[0]
+        out[i] = -sum(a[j] * out[i - j] for j in range(1, i + 1)) / a[0]
     return out
