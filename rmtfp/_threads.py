@@ -2,28 +2,81 @@
 
 Threaded LAPACK reductions (svd, eigh) and small matrix products on a shared
 or oversubscribed machine can be 10-40 times slower than single-threaded
-ones, so the samplers and ensembles parallelise over networks and hold BLAS
-to one thread.
+ones, so the samplers, the ensembles and the fixed-point search parallelise
+over networks (or not at all) and hold BLAS to one thread.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+import functools
+import inspect
+import sys
+from typing import Iterator, Optional
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
-__all__ = ["single_blas_thread", "init_single_blas_thread_worker"]
+__all__ = ["single_blas_thread", "limit_blas_threads", "blas_limited", "init_single_blas_thread_worker"]
+
+_controller: Optional[ThreadpoolController] = None
+_controller_modules = -1
+
+
+def _blas_controller() -> ThreadpoolController:
+    """A threadpoolctl controller, found again whenever modules (and so possibly BLAS libraries) were imported.
+
+    Finding the loaded libraries costs milliseconds; limiting through a
+    found controller costs tens of microseconds, which matters for a
+    fixed-point search of a few milliseconds.
+    """
+    global _controller, _controller_modules
+    if _controller is None or len(sys.modules) != _controller_modules:
+        _controller, _controller_modules = ThreadpoolController(), len(sys.modules)
+    return _controller
+
+
+@contextlib.contextmanager
+def limit_blas_threads(threads: Optional[int]) -> Iterator[None]:
+    """Run the enclosed block with at most ``threads`` BLAS threads (restored on exit); None changes nothing."""
+    if threads is None:
+        yield
+        return
+    with _blas_controller().limit(limits=threads, user_api="blas"):
+        yield
 
 
 @contextlib.contextmanager
 def single_blas_thread(active: bool = True) -> Iterator[None]:
     """Run the enclosed block with one BLAS thread (restored on exit); a no-op when not ``active``."""
-    if not active:
+    with limit_blas_threads(1 if active else None):
         yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+
+
+def check_blas_threads(value) -> Optional[int]:
+    """``blas_threads``: None or an integer >= 1."""
+    if value is None:
+        return None
+    from ._checks import int_at_least
+
+    try:
+        return int_at_least("blas_threads", value, 1)
+    except ValueError:
+        raise ValueError(f"blas_threads must be None (leave BLAS as it is) or an integer >= 1, "
+                         f"got {value!r}") from None
+
+
+def blas_limited(func):
+    """Run ``func`` under :func:`limit_blas_threads` of its keyword-only ``blas_threads`` argument (checked first)."""
+    parameter = inspect.signature(func).parameters["blas_threads"]
+    if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+        raise TypeError(f"{func.__name__}: blas_threads must be a keyword-only argument")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with limit_blas_threads(check_blas_threads(kwargs.get("blas_threads", parameter.default))):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def init_single_blas_thread_worker() -> None:

@@ -432,3 +432,54 @@ def test_all_registered_activations_run():
     for name in activations.available():
         net = Network.random([2, 10, 2], name, "normal", rng=0)
         check_invariants(net, find_fixed_points(net, grid(step=0.25)))
+
+
+# ----------------------------------------------------------------- BLAS threads
+def _blas_threads_now() -> int:
+    from threadpoolctl import threadpool_info
+
+    return max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+
+
+@pytest.mark.parametrize("search", ["iteration", "newton"])
+def test_the_search_holds_blas_to_the_threads_it_is_given(search, monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    import rmtfp.dynamics.fixed_points as fp
+
+    seen = []
+    inner = "_iterate" if search == "iteration" else "_newton"
+    original = getattr(fp, inner)
+
+    def spy(*args, **kwargs):
+        seen.append(_blas_threads_now())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(fp, inner, spy)
+    net = Network.random([2, 30, 30, 2], "tanh", rng=1)
+    run = (lambda **kw: find_fixed_points(net, grid(step=0.25), **kw)) if search == "iteration" else \
+        (lambda **kw: find_all_fixed_points(net, grid(step=0.25), **kw))
+    with threadpool_limits(limits=2, user_api="blas"):
+        outside = _blas_threads_now()
+        assert outside == 2
+        results = {}
+        for threads in (1, None, 2):
+            seen.clear()
+            results[threads] = run() if threads == 1 else run(blas_threads=threads)
+            assert set(seen) == {1 if threads == 1 else outside}, threads  # default: one thread
+            assert _blas_threads_now() == outside  # restored
+    # only the speed changes: the same fixed points, to refine_tol = 1e-12 (Newton stops there; a product
+    # summed in another order moves the iterates by a few ulps only)
+    for threads in (None, 2):
+        assert results[threads].Q == results[1].Q
+        np.testing.assert_allclose(results[threads].fixed_points, results[1].fixed_points, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(results[threads].labels, results[1].labels)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_bad_blas_threads(bad):
+    net = Network.random([2, 5, 2], "tanh", rng=0)
+    with pytest.raises(ValueError, match="blas_threads must be None"):
+        find_fixed_points(net, grid(step=0.5), blas_threads=bad)
+    with pytest.raises(ValueError, match="blas_threads must be None"):
+        find_all_fixed_points(net, grid(step=0.5), blas_threads=bad)

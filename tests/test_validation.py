@@ -363,6 +363,16 @@ def test_full_mode_of_the_exact_claims(tmp_path):
 # Each test below recomputes what a claim's quick verdict rests on without the route the claim uses (plain numpy
 # iteration, exact enumeration, Banach's bound, scipy's binomial quantiles), derives the status from it, and pins
 # that status: a change that flips a quick verdict fails here and must be looked at.
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Plain numpy iterations are many small products: threaded BLAS on a shared machine makes them 10-50
+    times slower (see validation._common.single_threaded_blas), as for the validation itself."""
+    from rmtfp._threads import single_blas_thread
+
+    with single_blas_thread():
+        yield
+
+
 _PHI = {"hardtanh": lambda h: np.clip(h, -1.0, 1.0), "tanh": np.tanh, "relu": lambda h: np.maximum(h, 0.0),
         "erf": lambda h: _special.erf(math.sqrt(math.pi) / 2 * h), "sigmoid": _special.expit}
 _DPHI = {"hardtanh": lambda h: (np.abs(h) <= 1.0).astype(float), "tanh": lambda h: 1 - np.tanh(h) ** 2,

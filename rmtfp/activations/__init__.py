@@ -131,14 +131,8 @@ def mgf_d2_expr(activation: Union[str, Activation]) -> Optional[sp.Expr]:
 def d2_moment_expr(activation: Union[str, Activation]) -> Optional[sp.Expr]:
     """E[phi'(h)^{2k}] as a sympy expression in :data:`K` and :data:`Q`, where exact.
 
-    Parameters
-    ----------
-    activation : str or Activation
-
-    Returns
-    -------
-    sympy.Expr or None
-        ``None`` for activations without a closed form.
+    ``activation`` is a registered name or an :class:`Activation`; the result
+    is ``None`` for activations without a closed form.
     """
     return get(activation).d2_structure.moment_expr()
 

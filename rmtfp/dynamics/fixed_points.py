@@ -25,6 +25,7 @@ from scipy.spatial import cKDTree
 from .._results import jsonable_result, summary_repr
 from ..errors import UnresolvedWarning
 from .._checks import int_at_least, positive_real
+from .._threads import blas_limited
 from .network import Network
 from .starts import grid
 
@@ -704,10 +705,12 @@ def _check_common(tol, merge_tol, divergence_radius, refine_tol, neutral_tol):
 
 
 # ----------------------------------------------------------------- public
+@blas_limited
 def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: int = 50, merge_tol: float = 1e-3,
                       max_period: int = 8, refine: bool = True, chunk_size: Optional[int] = None, *,
                       divergence_radius: float = 1e8, refine_tol: float = 1e-12,
-                      neutral_tol: float = 1e-8, progress: bool = False) -> FixedPointResult:
+                      neutral_tol: float = 1e-8, progress: bool = False,
+                      blas_threads: Optional[int] = 1) -> FixedPointResult:
     """Fixed points, cycles and basins of attraction of Phi by iteration from every start.
 
     Every start x^0 is iterated, x^m = Phi(x^{m-1}), all starts at once,
@@ -763,6 +766,14 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
         Spectral radii within neutral_tol of 1 are ``"neutral"``.
     progress : bool, default False
         A tqdm bar on stderr over the maps (the result does not depend on it).
+    blas_threads : int or None, default 1
+        BLAS threads during the search (restored afterwards).  The search
+        is many small matrix products, which threaded BLAS makes slower on
+        a loaded machine (1.1-3.3 times measured with two threads on two
+        shared cores); parallelise over networks instead (the ensembles
+        do).  None leaves BLAS as it is.  Only the speed depends on it
+        (and the last bits of the products, which BLAS may sum in another
+        order with more threads).
 
     Returns
     -------
@@ -819,15 +830,16 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     if unresolved > 0.5:
         warnings.warn(f"{100 * unresolved:.1f}% of the starts are unresolved after max_iter={max_iter} maps "
                       f"(no fixed point, cycle or divergence detected): raise max_iter", UnresolvedWarning,
-                      stacklevel=2)
+                      stacklevel=3)  # past the blas_limited wrapper
     return FixedPointResult(fixed_points=fps, labels=labels, status=status, cycles=tuple(cycles),
                             fractions=_fractions(code, labels, fps.shape[0], len(cycles)), stability=tuple(stab),
                             residuals=res, refined=refd, iterations=iters, starts=x0, params=params)
 
 
+@blas_limited
 def find_all_fixed_points(net: Network, starts, tol: float = 1e-12, max_iter: int = 100, merge_tol: float = 1e-3,
                           chunk_size: Optional[int] = None, *, divergence_radius: float = 1e8,
-                          neutral_tol: float = 1e-8) -> FixedPointResult:
+                          neutral_tol: float = 1e-8, blas_threads: Optional[int] = 1) -> FixedPointResult:
     """Fixed points of Phi, stable or not, by Newton's method from every start.
 
     Damped Newton's method on F(x) = Phi(x) - x, F' = DPhi - I (least squares
@@ -847,6 +859,8 @@ def find_all_fixed_points(net: Network, starts, tol: float = 1e-12, max_iter: in
     chunk_size : int, optional
     divergence_radius : float, default 1e8
     neutral_tol : float, default 1e-8
+    blas_threads : int or None, default 1
+        BLAS threads during the search, as in :func:`find_fixed_points`.
 
     Returns
     -------

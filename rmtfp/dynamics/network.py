@@ -69,10 +69,15 @@ def _sigmoid_d(h):
     return special.expit(h) * special.expit(-h)
 
 
+# the clip ufunc itself: np.clip's Python wrapper costs microseconds per call, and the fixed-point search
+# calls it once per layer and map on small blocks
+_clip = getattr(getattr(np, "_core", None), "umath", None)
+_clip = getattr(_clip, "clip", None) or np.clip
+
 _FAST = {
     "linear": (lambda h: None, lambda h: np.ones_like(h)),
     "relu": (_relu_inplace, _relu_d),
-    "hardtanh": (lambda h: np.clip(h, -1.0, 1.0, out=h), _hardtanh_d),
+    "hardtanh": (lambda h: _clip(h, -1.0, 1.0, out=h), _hardtanh_d),
     "erf": (_erf_inplace, _erf_d),
     "tanh": (lambda h: np.tanh(h, out=h), _tanh_d),
     "sigmoid": (lambda h: special.expit(h, out=h), _sigmoid_d),
@@ -93,38 +98,37 @@ def in_place_kernels(act: Activation):
     return None
 
 
-def _as_matrix(value, name: str) -> np.ndarray:
+def _real_array(value, name: str, kind: str) -> np.ndarray:
+    """``value`` as a float array; complex or non-numeric input refused (``kind``: "1-d" or "2-d")."""
     if np.iscomplexobj(value):
-        raise ValueError(f"{name} must be a real 2-d array, got complex entries (the imaginary part is not "
+        raise ValueError(f"{name} must be a real {kind} array, got complex entries (the imaginary part is not "
                          "dropped: pass the real part explicitly if that is meant)")
     try:
-        arr = np.array(value, dtype=float)
+        return np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real 2-d array, got {type(value).__name__}") from None
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty 2-d array (n_out, n_in), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} must be finite, got {bad} non-finite entries")
-    arr.setflags(write=False)
-    return arr
+        raise ValueError(f"{name} must be a real {kind} array, got {type(value).__name__}") from None
 
 
-def _as_vector(value, name: str, length: int) -> np.ndarray:
-    if np.iscomplexobj(value):
-        raise ValueError(f"{name} must be a real 1-d array, got complex entries (the imaginary part is not "
-                         "dropped: pass the real part explicitly if that is meant)")
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real 1-d array, got {type(value).__name__}") from None
-    if arr.shape != (length,):
-        raise ValueError(f"{name} must have shape ({length},) to match the weight matrix, got shape {arr.shape}")
+def _finite_read_only(arr: np.ndarray, name: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite, got {bad} non-finite entries")
     arr.setflags(write=False)
     return arr
+
+
+def _as_matrix(value, name: str) -> np.ndarray:
+    arr = _real_array(value, name, "2-d")
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-d array (n_out, n_in), got shape {arr.shape}")
+    return _finite_read_only(arr, name)
+
+
+def _as_vector(value, name: str, length: int) -> np.ndarray:
+    arr = _real_array(value, name, "1-d")
+    if arr.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},) to match the weight matrix, got shape {arr.shape}")
+    return _finite_read_only(arr, name)
 
 
 class Network:

@@ -26,6 +26,14 @@ __all__ = [
 ]
 
 
+def _set_title(ax, title, default: str) -> None:
+    """The axes' title: ``title``, ``default`` when it is None, none when it is empty."""
+    if title is None:
+        title = default
+    if title:
+        ax.set_title(title, fontsize="medium")
+
+
 def _axes(ax, figsize):
     """(figure, axes): a new figure, or the figure of the given axes."""
     if ax is None:
@@ -97,11 +105,8 @@ def plot_q_statistics(result, ax=None, *, show_distribution: bool = True, show_m
     top.yaxis.get_major_locator().set_params(integer=True)
     top.legend(handles, labels, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     p = result.params
-    if title is None:
-        title = (f"{p.get('weights', '')} weights, {p.get('activation', '')}, width {p.get('width', '')}, "
-                 f"{result.n_networks} networks per depth")
-    if title:
-        top.set_title(title, fontsize="medium")
+    _set_title(top, title, f"{p.get('weights', '')} weights, {p.get('activation', '')}, width {p.get('width', '')}, "
+                           f"{result.n_networks} networks per depth")
     bottom.plot(L, result.cycle_fraction[order], "s-", ms=4, label="with cycles")
     bottom.plot(L, result.unresolved_fraction[order], "^-", ms=4, label="with unresolved starts")
     if np.any(result.divergent_fraction > 0):
@@ -162,11 +167,8 @@ def plot_contraction_scan(scan, ax=None, *, critical=None, show_lipschitz: bool 
     ax.set_xlabel("$\\beta$  ($\\sigma^2 = n^{-2\\beta}$)")
     ax.set_ylabel("contraction constant $g$")
     p = scan.params
-    if title is None:
-        title = (f"{p.get('activation', '')}, {p.get('weights', '')} weights, L = {p.get('depth', '')}, "
-                 f"N = {p.get('width', '')}, {scan.g.shape[1]} networks")
-    if title:
-        ax.set_title(title, fontsize="medium")
+    _set_title(ax, title, f"{p.get('activation', '')}, {p.get('weights', '')} weights, L = {p.get('depth', '')}, "
+                          f"N = {p.get('width', '')}, {scan.g.shape[1]} networks")
     ax.legend(fontsize="small", frameon=False)
     return fig
 
@@ -206,11 +208,8 @@ def plot_contraction_vs_depth(results, ax=None, *, title=None, figsize=(6.4, 4.4
     ax.set_yscale("log")
     ax.set_xlabel("depth $L$")
     ax.set_ylabel("contraction constant $g$")
-    if title is None:
-        p = results[0].params
-        title = f"{p.get('activation', '')}, {p.get('weights', '')} weights, N = {p.get('width', '')}"
-    if title:
-        ax.set_title(title, fontsize="medium")
+    p = results[0].params
+    _set_title(ax, title, f"{p.get('activation', '')}, {p.get('weights', '')} weights, N = {p.get('width', '')}")
     ax.legend(fontsize="small", frameon=False)
     return fig
 
@@ -228,8 +227,7 @@ def plot_training(result, ax=None, *, title="training loss, eq. (2.6)", figsize=
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss $\\mathcal{L}$")
-    if title:
-        ax.set_title(title, fontsize="medium")
+    _set_title(ax, title, "")
     return fig
 
 
@@ -355,7 +353,6 @@ def plot_weight_spectra(fits, ax=None, *, title="eigenvalues of $W^TW$", figsize
     ax.set_yscale("log")
     ax.set_xlabel("$\\lambda$")
     ax.set_ylabel("$P(\\Lambda \\geq \\lambda)$")
-    if title:
-        ax.set_title(title, fontsize="medium")
+    _set_title(ax, title, "")
     ax.legend(fontsize="small", frameon=False)
     return fig

@@ -81,6 +81,13 @@ def _ofunc(f):
     return lambda x: g(x) if isinstance(x, np.ndarray) else f(x)
 
 
+def _object_array(x, number) -> np.ndarray:
+    """An object array of the same shape with every entry converted by ``number`` (mpmath.mpf or mpc)."""
+    arr = np.asarray(x, dtype=object)
+    out = np.empty(arr.shape, dtype=object)
+    out.flat[:] = [number(v) for v in arr.flat]
+    return out
+
 class MpBackend:
     """mpmath arithmetic on object arrays (current mpmath precision)."""
 
@@ -92,17 +99,11 @@ class MpBackend:
 
     @staticmethod
     def carray(x) -> np.ndarray:
-        arr = np.asarray(x, dtype=object)
-        out = np.empty(arr.shape, dtype=object)
-        out.flat[:] = [mpmath.mpc(v) for v in arr.flat]
-        return out
+        return _object_array(x, mpmath.mpc)
 
     @staticmethod
     def farray(x) -> np.ndarray:
-        arr = np.asarray(x, dtype=object)
-        out = np.empty(arr.shape, dtype=object)
-        out.flat[:] = [mpmath.mpf(v) for v in arr.flat]
-        return out
+        return _object_array(x, mpmath.mpf)
 
     log_lower = staticmethod(_ofunc(lambda w: mpmath.mpc(mpmath.log(abs(w)), -mpmath.atan2(-w.imag, w.real))))
     log_upper = staticmethod(_ofunc(lambda z: mpmath.mpc(mpmath.log(abs(z)), mpmath.atan2(z.imag, z.real))))
