@@ -139,13 +139,53 @@ def support_arch(act, arch: Architecture, q, dps=None) -> _ArchSupport:
             raise ValueError("dps: rectangular layers (widths) are solved in float64 only; use dps=None")
         return _ArchSupport(top, ats[0][1], float("nan"), ats, lc)
     qq = q if q is not None else 1.0
-    lmax, _ = support_layered(act, [qq] * L, arch.sigma_w2, arch)
+    if arch.square:  # log lambda(u): no under/overflow of u^L at large depth
+        lmax = _square_edge(act, arch, qq)
+    else:
+        lmax, _ = support_layered(act, [qq] * L, arch.sigma_w2, arch)
     if dps is None:
         return _ArchSupport(float(lmax), ats[0][1], float("nan"), ats, float(lmax))
     if not arch.square:
         raise ValueError("dps: rectangular layers (widths) are solved in float64 only; use dps=None")
     lmax = _refine_edge(act, arch, q, float(lmax), dps)
     return _ArchSupport(lmax, ats[0][1], float("nan"), ats, lmax)
+
+
+def _square_edge(act, arch: Architecture, q: float) -> float:
+    """lambda_max of square layers: the first minimum over u in (0, 1/sup D^2) of
+
+        log lambda(u) = L log sigma_w^2 + (L-1) log(w/(1+w)) - L log s(w) - L log u,   w = m_K(u),
+
+    located on a logistic grid in u and refined by bounded minimisation (float64)."""
+    from scipy import optimize
+
+    L, law = arch.depth, arch.law
+    ucut = 1.0 / act.d2_max
+
+    def log_lam(x):
+        u = ucut * np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            w = np.real(act.mgf_d2(u.astype(complex), q))
+            sv = np.real(law.log_derivative(w.astype(complex))[0])
+            return (L * math.log(arch.sigma_w2) + (L - 1) * (np.log(w) - np.log1p(w)) - L * np.log(sv)
+                    - L * np.log(u))
+
+    t = np.linspace(-20.0, 30.0, 600)
+    x = 1.0 / (1.0 + np.exp(-t))
+    keep = x < 1 - 1e-13
+    t, x = t[keep], x[keep]
+    ll = log_lam(x)
+    ok = np.isfinite(ll)
+    if not ok.any():
+        raise ConvergenceError(f"could not locate the spectral edge for {act.name!r} with weights={law.name!r}")
+    idx = np.flatnonzero(ok)
+    vals = ll[idx]
+    rise = np.flatnonzero(np.diff(vals) > 0)
+    i = int(rise[0]) if rise.size else len(vals) - 1
+    lo, hi = t[idx[max(i - 1, 0)]], t[idx[min(i + 1, len(idx) - 1)]]
+    r = optimize.minimize_scalar(lambda tt: float(log_lam(np.array([1 / (1 + math.exp(-tt))]))[0]),
+                                 bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
+    return float(math.exp(min(r.fun, vals[i])))
 
 
 def _refine_edge(act, arch: Architecture, q, lmax: float, dps: int):
