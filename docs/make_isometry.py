@@ -12,6 +12,8 @@ import numpy as np
 import rmtfp
 from rmtfp.criticality import critical_parameters, phase_diagram
 from rmtfp.plotting import plot_isometry_spectra, plot_phase_diagram, save_figure
+from rmtfp.spectrum.layered import density_layered
+from rmtfp.spectrum.weights import architecture
 
 IMG = Path(__file__).parent / "img"
 DEPTHS = (2, 8, 32, 128)
@@ -50,9 +52,14 @@ def spectra_figure():
                 top = float(sup.params.get("lambda_max_continuous", sup.lambda_max))
                 lam = np.geomspace(1e-6, top, 300)
                 r = rmtfp.density(lam, act, L, sigma_w2=sw2, q=q, weights=weights)
-                ok = r.status == 0
+                rho, status = np.asarray(r.density, dtype=float).copy(), np.asarray(r.status).copy()
+                bad = status != 0
+                if bad.any():  # second route: the layer system with the weight factor
+                    arch = architecture(weights, None, L, sw2)
+                    rho[bad], _, status[bad] = density_layered(lam[bad], act, [q or 1.0] * L, sw2, arch=arch)
+                ok = status == 0
                 atoms = sup.params.get("atoms", [[0.0, float(sup.atom)]])
-                curves[L] = (lam[ok], np.asarray(r.density, dtype=float)[ok], atoms)
+                curves[L] = (lam[ok], rho[ok], atoms)
             title = f"{act}, {weights}" + ("" if act == "relu" else f", q* = {Q_STAR}")
             panels.append({"title": title, "curves": curves})
     save_figure(plot_isometry_spectra(panels, DEPTHS), IMG / "isometry_spectra.png")
@@ -64,8 +71,11 @@ def phase_figure():
 
 
 if __name__ == "__main__":
-    spread_table()
-    print()
-    condition_table()
-    phase_figure()
+    import sys
+
+    if "--spectra" not in sys.argv:
+        spread_table()
+        print()
+        condition_table()
+        phase_figure()
     spectra_figure()

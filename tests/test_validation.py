@@ -28,7 +28,7 @@ from rmtfp.validation import report as vreport
 from rmtfp.validation._common import (CORRECTED, ERROR, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, STATUSES, Check,
                                       jsonable, proportion_interval, proportion_verdict)
 
-CLAIMS = validation.available()
+CLAIMS = validation.available("all")  # `rmtfp validate` runs both groups (papers, isometry) by default
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ConvergenceError
 from . import dump_json, parse_range
-from ._options import add_activation, add_output, add_progress, parse_floats, print_csv, wrote
+from ._options import add_activation, add_output, add_progress, add_weights, parse_floats, print_csv, wrote
 
 __all__ = ["register", "run"]
 
@@ -59,8 +59,8 @@ def register(subparsers) -> None:
                       help="decimal digits (mpmath); float64 when omitted.  High precision costs about a "
                            "second a point at 30 digits and grows fast with the digits (a progress bar shows it)")
     comp.add_argument("--method", default="auto", choices=["auto", "newton", "polynomial", "iteration"])
-    model.add_argument("--weights", default="gaussian", choices=["gaussian", "orthogonal"],
-                       help="weight ensemble (default gaussian; orthogonal: W = sigma_w O, O Haar)")
+    add_weights(model, default="normal", choices=("normal", "orthogonal"),
+                extra_help="; the theory's weight ensemble (orthogonal: W = sigma_w O, O Haar)")
     model.add_argument("--widths", type=lambda t: [float(v) for v in parse_range(t, "--widths")], default=None,
                        help="layer widths n_0,...,n_L (rectangular layers; only the ratios matter; float64)")
     add_progress(comp)
@@ -88,7 +88,7 @@ def run(args) -> int:
         raise ValueError(f"--q with one value per layer is solved in float64 only; drop --dps (got --dps {args.dps})")
     if lam is None:
         sup = support(args.activation, args.depth, sigma_w2=args.sigma_w2, q=args.q,
-                      sigma_b2=args.sigma_b2, weights=args.weights, widths=args.widths)
+                      sigma_b2=args.sigma_b2, weights=_ensemble(args), widths=args.widths)
         lmax = float(sup.lambda_max)
         lam = np.geomspace(lmax * 1e-6, 1.05 * lmax, 400) if args.log else np.linspace(lmax * 1e-3, 1.05 * lmax, 400)
     res = solve_in_chunks(args, lam)
@@ -130,6 +130,11 @@ def run(args) -> int:
     return 0
 
 
+def _ensemble(args):
+    """The theory's ``weights=``: None (Gaussian, the default) or "orthogonal"."""
+    return None if args.weights in (None, "normal") else args.weights
+
+
 def _digits(value, dps) -> str:
     if dps:
         return mpmath.nstr(value, dps)
@@ -151,7 +156,7 @@ def solve_in_chunks(args, lam):
 
     lam = np.asarray(lam, dtype=float)
     kwargs = dict(sigma_w2=args.sigma_w2, q=args.q, sigma_b2=args.sigma_b2, dps=args.dps, method=args.method,
-                  weights=args.weights, widths=args.widths)
+                  weights=_ensemble(args), widths=args.widths)
     n = lam.size
     if args.dps is None and n <= FLOAT64_CHUNK:
         with np.errstate(over="ignore", under="ignore"):  # rounding of extreme lambda is judged by the status

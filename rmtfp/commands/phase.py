@@ -2,6 +2,7 @@
 
     rmtfp phase --activation tanh
     rmtfp phase --activation erf --sigma-b2 0:0.5:11 --json
+    rmtfp phase --activation tanh --sigma-w2 1,2 --sigma-b2 0,0.05
     rmtfp phase --activation tanh --plot phase.png
 """
 
@@ -13,6 +14,7 @@ import math
 import numpy as np
 
 from . import dump_json, parse_range
+from ._options import add_activation, add_output, add_progress, print_csv, wrote
 
 __all__ = ["register", "run"]
 
@@ -28,15 +30,15 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1],
     )
-    p.add_argument("--activation", default="tanh", help="registered activation (default tanh)")
+    add_activation(p)
     p.add_argument("--sigma-b2", type=lambda t: parse_range(t, "--sigma-b2"), default=None,
                    help="bias variances of the critical line: START:STOP:NUM or a comma list "
                         "(default 0:0.5:11)")
     p.add_argument("--sigma-w2", type=lambda t: parse_range(t, "--sigma-w2"), default=None,
                    help="weight variances: depth scales at every (sigma_w2, sigma_b2), and the y axis of --plot "
                         "(default for --plot 0.5:4:36)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--plot", metavar="FILE", default=None, help="save the phase diagram (PNG, PDF, SVG)")
+    add_output(p, plot="phase.png", csv="sigma_b2,sigma_w2,q_star,residual of the critical line")
+    add_progress(p)
     p.set_defaults(func=run)
 
 
@@ -70,6 +72,12 @@ def run(args) -> int:
         sw = args.sigma_w2 if args.sigma_w2 is not None and len(args.sigma_w2) > 1 else np.linspace(0.5, 4, 36)
         sbp = sb if len(sb) > 1 else np.linspace(0, 0.5, 11)
         save_figure(plot_phase_diagram(phase_diagram(args.activation, sbp, sw)), args.plot)
+        wrote(args, args.plot, "the phase diagram")
+    if args.csv:
+        print_csv(["sigma_b2", "sigma_w2", "q_star", "residual"],
+                  ([float(b), float(w), float(q), float(r)] for b, w, q, r in
+                   zip(line.sigma_b2, line.sigma_w2, line.q_star, line.residual)))
+        return 0
     if args.json:
         print(dump_json({"critical_line": line.to_dict(), "depth_scales": scales}))
         return 0

@@ -228,7 +228,7 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     lam = check_lam(lam)
     dps = check_dps(dps)
     if is_per_layer(q):
-        if weights is not None or widths is not None:
+        if _architecture(weights, widths, depth if isinstance(depth, int) and depth >= 1 else 1, 1.0) is not None:
             raise ValueError("weights/widths with a per-layer q are not supported; give one q (or None for q*)")
         return _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method, mgf_method, options)
     sigma_w2_in, q_in, sigma_b2_in = sigma_w2, q, sigma_b2

@@ -162,7 +162,9 @@ def moments(activation, depth: int, k: int, sigma_w2: float = 1.0, q: Optional[f
     if is_per_layer(q):
         from .layered import moments_layered
 
-        if weights is not None or widths is not None:
+        from .density import _architecture
+
+        if _architecture(weights, widths, depth if isinstance(depth, int) and depth >= 1 else 1, 1.0) is not None:
             raise ValueError("weights/widths with a per-layer q are not supported; give one q (or None for q*)")
         if exact:
             raise ValueError("exact=True is not available for a per-layer q")
