@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import warnings
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -103,23 +104,29 @@ def test_ks_distance_refuses_samples_that_are_not_eigenvalues(sample, message):
 
 def test_tiny_lambda_is_not_a_silent_zero(capsys):
     # for L >= 2 the density reaches down to 0 (docs/theory.md), rho ~ lambda^(-L/(L+1)): a density of
-    # exactly 0 at lambda = 1e-300 is an overflow, never the answer
+    # exactly 0 at lambda = 1e-300 is an overflow, never the answer.  tanh at sigma_w2 = 1, sigma_b2 = 0 has
+    # q* = 0, so its law is the linear one: Fuss-Catalan, exact down to 1e-300 (the log formulation)
     res = rmtfp.density([1e-300, 0.5], "tanh", 2)
-    assert res.status_names() == ["not_converged", "converged"]
-    assert main(["esd", "--activation", "tanh", "--lam", "1e-300,0.5", "--csv"]) == 3
+    assert res.status_names() == ["converged", "converged"]
+    # both to ~1e-13 (|log lambda| eps in t = log u at 1e-300)
+    np.testing.assert_allclose(res.density, rmtfp.fuss_catalan_density([1e-300, 0.5], 2), rtol=1e-10)
+    assert main(["esd", "--activation", "tanh", "--lam", "1e-300,0.5", "--csv"]) == 0
     captured = capsys.readouterr()
     assert "RuntimeWarning" not in captured.err and "Traceback" not in captured.err
-    assert captured.out.splitlines()[1].endswith(",not_converged")
+    assert captured.out.splitlines()[1].endswith(",converged")
 
 
-def test_tiny_lambda_at_high_precision_ends_in_a_status_not_a_traceback(capsys):
-    with pytest.raises(rmtfp.ConvergenceError, match="dps=30"):
-        rmtfp.density([1e-300], "tanh", 2, dps=30)
-    assert main(["esd", "--activation", "tanh", "--lam", "1e-300,0.5", "--dps", "30", "--csv"]) == 3
+def test_tiny_lambda_at_high_precision_keeps_its_digits(capsys):
+    ref = rmtfp.fuss_catalan_density([1e-300], 2, dps=30)[0]
+    res = rmtfp.density([1e-300], "tanh", 2, dps=30)
+    assert res.converged
+    with mpmath.workdps(30):
+        assert abs(res.density[0] / ref - 1) < mpmath.mpf(10) ** -28  # 30 digits, 2 for the closed form's root
+    assert main(["esd", "--activation", "tanh", "--lam", "1e-300,0.5", "--dps", "30", "--csv"]) == 0
     captured = capsys.readouterr()
-    assert "Traceback" not in captured.err and "ZeroDivisionError" in captured.err
+    assert "Traceback" not in captured.err
     rows = captured.out.splitlines()
-    assert rows[1] == "1e-300,nan,not_converged"
+    assert rows[1].startswith("1e-300,2.75664447710896") and rows[1].endswith(",converged")
     # the other point keeps its 30 digits: rho(0.5) of the linear law (q* = 0 for tanh at sigma_b2 = 0)
     assert rows[2].startswith("0.5,0.31830988618379067153776752674")
 

@@ -18,7 +18,7 @@ beta = sqrt(-L - 2 pi i k), k = -1, 0, 1 (Re beta > 0 off the cut), and the
 analytic remainder (analytic in |Im v| < 4 pi) is
 integrated by Gauss-Hermite quadrature, which converges geometrically (by
 Gauss-Legendre panels for |u| > 50, where the remainder turns over in the
-tail of the Gaussian).  For |u| > 50 and |arg u| > 0.6, where Phi = O(1/u)
+tail of the Gaussian, and for a < 1).  For |u| > 50 and |arg u| > 0.6, where Phi = O(1/u)
 and the pole parts would cancel, the integral is taken directly on
 Gauss-Legendre panels.  Near
 u = 0 the defining series is summed directly.  Accuracy is checked against
@@ -165,7 +165,8 @@ def lerch_half(u, a: float, derivative: bool = False):
         total = np.empty_like(L)
         dtotal = np.empty_like(L)
         big = np.abs(uf) > _BIG
-        for sel, (x2, wx) in ((~big, _gh_nodes(a)), (big, _composite(a))):
+        # Gauss-Hermite in x = t/sqrt(a) spreads its nodes too thinly for a < 1: panels there
+        for sel, (x2, wx) in ((~big, _gh_nodes(a) if a >= 1 else _composite(a)), (big, _composite(a))):
             if sel.any():
                 v = x2[None, :] - L[sel, None]
                 h, dh = _h2(v, derivative)

@@ -124,8 +124,12 @@ def run(args) -> int:
     if args.plot:
         wrote(args, args.plot, "the figure")
     if not res.converged:
+        from ..spectrum import Status
+
+        reasons = "; ".join(f"{Status(c).name.lower()}: {Status(c).reason}"
+                            for c in sorted(set(int(v) for v in res.status) - {0}))
         print(f"rmtfp esd: warning: {res.n_failed} of {len(names)} points did not converge "
-              "(status column)", file=sys.stderr)
+              f"(status column; {reasons})", file=sys.stderr)
         return 3
     return 0
 

@@ -253,16 +253,19 @@ def density_arch(lam, act, arch: Architecture, q, dps, method, mgf_method, optio
         dens, w, status = density_layered(lam, act, [qq] * arch.depth, arch.sigma_w2, arch=arch, **options)
         return DensityResult(lam, np.asarray(dens) + 0.0, np.asarray(w), np.asarray(status, dtype=np.int8),
                              sup.atom, sup.lambda_max, params)
-    eq = Equation(act, arch.depth, arch.sigma_w2, q, None, mgf_method, weights=arch.law)
+    eq = Equation(act, arch.depth, float(arch.sigma_w2), None if q is None else float(q), None, mgf_method,
+                  weights=arch.law)
     cont = dataclasses.replace(sup, lambda_max=sup.lambda_max_continuous)  # the solver sees the continuous part
-    res = _gap(_solve(eq, lam, method, options, cont, params), sup, method)
+    raw = _solve(eq, lam, method, options, cont, params)  # (DensityResult, t = log u)
+    res = _gap(raw[0], sup, method)
     if dps is None:
         return res
     sw2 = arch.sigma_w2 if isinstance(arch.sigma_w2, mpmath.mpf) else mpmath.mpf(arch.sigma_w2)
     q_mp = None if q is None else (q if isinstance(q, mpmath.mpf) else mpmath.mpf(q))
     with workdps(dps):
         eq = Equation(act, arch.depth, sw2, q_mp, dps, mgf_method, weights=arch.law)
-        out = _gap(_solve(eq, lam, method, options, cont, params, res if method == "newton" else None), sup, method)
+        out = _gap(_solve(eq, lam, method, options, cont, params, raw if method == "newton" else None)[0], sup,
+                   method)
     return dataclasses.replace(out, density=round_to(out.density, dps), w=round_to(out.w, dps))
 
 

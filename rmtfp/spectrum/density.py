@@ -165,7 +165,12 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
 
     Solves w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) (docs/theory.md; the
     papers' eq. (14)/(19) is the case sigma_w^2 = 1) and returns
-    rho(lambda) = -Im w(lambda + i0)/(pi lambda).
+    rho(lambda) = -Im w(lambda + i0)/(pi lambda).  The equation is solved in
+    t = log u, u the argument of m_K, with 1 + w summed without cancellation
+    (docs/theory.md, "The equation in log variables"): tested for depths
+    1..1000 and lambda from 1e-300 to lambda_max.  A point is ``converged``
+    only when the residual of the log equation is at rounding level and
+    Im w <= 0; above lambda_max the density is exactly 0.
 
     Parameters
     ----------
@@ -250,25 +255,21 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     if method == "auto":
         method = "newton"
         params["method"] = "newton"
+    two_point = _two_point(act, q)
     if method == "polynomial":
-        tp = _two_point(act, q)
-        if tp is None:
+        if two_point is None:
             raise ValueError(f"method='polynomial' needs a law of D^2 with one non-zero value (linear, ReLU, "
                              f"hard-tanh); activation {act.name!r} has none")
         if dps is not None:
             raise ValueError("method='polynomial' is float64 only; use dps=None or method='newton'")
-        c, v = tp
-        w, status = polynomial_roots(lam, depth, (sigma_w2 * v) ** depth, c, **options)
-        dens = -w.imag / (np.pi * lam) + 0.0
-        return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
-
+    options = dict(options, _two_point=two_point)
     if dps is None:
         eq = Equation(act, depth, sigma_w2, q, None, mgf_method)
         with np.errstate(over="ignore", invalid="ignore"):  # float64 range exceeded: judged by the status
-            return _solve(eq, lam, method, options, sup, params)
+            return _solve(eq, lam, method, options, sup, params)[0]
     start = None
     if method == "newton":
-        # float64 continuation, then Newton at full precision from its answer
+        # float64 continuation, then Newton at full precision from its root
         with np.errstate(over="ignore", invalid="ignore"):
             start = _solve(Equation(act, depth, sigma_w2, q, None, mgf_method), lam, method, options, sup, params)
     # full-precision parameters: mpmath numbers as given, q* solved at dps digits
@@ -284,7 +285,7 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     with workdps(dps):
         eq = Equation(act, depth, sw2_mp, q_mp, dps, mgf_method)
         try:
-            res = _solve(eq, lam, method, options, sup, params, start)
+            res, _ = _solve(eq, lam, method, options, sup, params, start)
         except (ZeroDivisionError, OverflowError) as exc:  # mpmath arithmetic at the edge of its range
             raise ConvergenceError(
                 f"density at dps={dps}: the {method} solver failed in mpmath ({type(exc).__name__}) at lambda in "
@@ -292,31 +293,116 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     return dataclasses.replace(res, density=round_to(res.density, dps), w=round_to(res.w, dps))
 
 
-def _solve(eq: Equation, lam, method, options, sup, params, start=None) -> DensityResult:
+def _solve(eq: Equation, lam, method, options, sup, params, start=None):
+    """The one place where a route is chosen: (DensityResult, t) of ``method`` on ``eq``.
+
+    ``start``: the (DensityResult, t) of the float64 solve, whose converged
+    roots are refined by Newton at ``eq``'s precision (the others are solved
+    again by continuation at that precision).
+
+    Every route returns t = log u (or, for the papers' iteration, w at its
+    last eta); w = m_K(e^t) and 1 + w follow from the kernels, and the
+    density is -Im(1 + w)/(pi lambda) from the cancellation-free 1 + w.
+    """
     bk = eq.backend
     lam_b = bk.farray(lam)
+    options = dict(options)
+    two_point = options.pop("_two_point", None)
     if method == "iteration":
-        w, z, status, n_hit = papers_iteration(eq, lam_b, **options)
-        dens = -bk.imag((1 + w) / z) / float(np.pi) if eq.dps is None else \
-            -bk.imag((1 + w) / z) / mpmath.pi
-        params = dict(params, steps_at_N0=n_hit.tolist())
+        w, nn, z, status, n_hit = papers_iteration(eq, lam_b, **options)
+        dens = -bk.imag(nn / z) / (float(np.pi) if eq.dps is None else mpmath.pi)
+        return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max,
+                             dict(params, steps_at_N0=n_hit.tolist())), None
+    if method == "polynomial":
+        t, status = polynomial_roots(eq, lam_b, *two_point, outside=_outside_support(lam, sup, eq.depth, two_point))
+    elif start is not None:
+        res64, t64 = start
+        # a float64 root that failed its residual test is no start: continue at full precision there
+        redo = np.isin(res64.status, (Status.NOT_CONVERGED, Status.WRONG_BRANCH, Status.OUT_OF_RANGE))
+        t = eq.backend.carray(np.where(redo, 0j, t64))
+        status = np.zeros(len(lam), dtype=np.int8)
+        keep = np.flatnonzero(~redo)
+        if keep.size:
+            t[keep], status[keep] = refine_on_real_axis(eq, lam_b[keep], t64[keep], **options)
+        if redo.any():
+            ri = np.flatnonzero(redo)
+            t[ri], status[ri] = newton_continuation(eq, lam_b[ri], **options)
     else:
-        if start is None:
-            w, status = newton_continuation(eq, lam_b, **options)
-        else:
-            w, ok = refine_on_real_axis(eq, lam_b, start.w)
-            ok &= start.status == Status.CONVERGED
-            status = np.full(len(lam), Status.CONVERGED, dtype=np.int8)
-            if not ok.all():
-                redo = np.flatnonzero(~ok)
-                w[redo], status[redo] = newton_continuation(eq, lam_b[redo], **options)
-        # Im w <= 0 up to rounding (larger violations carry Status.WRONG_BRANCH)
-        im = np.minimum(bk.imag(w), 0) if eq.dps is None else np.array(
-            [min(v, 0) for v in bk.imag(w)], dtype=object)
-        # + 0.0 turns the -0.0 of an exactly real w (outside the support) into 0.0
-        dens = -im / (np.pi * lam_b) + 0.0 if eq.dps is None else -im / (mpmath.pi * lam_b)
-        _reject_zero_inside(lam, dens, status, eq.depth, sup.lambda_max)
-    return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params)
+        t, status = newton_continuation(eq, lam_b, **options)
+    outside = _outside_support(lam, sup, eq.depth, two_point)
+    if outside.any() and method != "polynomial":
+        t, status = _real_root(eq, lam_b, t, status, outside)
+    w, nn = _verify(eq, lam_b, t, status, two_point)
+    # Im w <= 0 up to rounding (larger violations carry Status.WRONG_BRANCH); 0 outside the support
+    if eq.dps is None:
+        dens = -np.minimum(nn.imag, 0.0) / (np.pi * lam_b) + 0.0
+        dens[outside] = 0.0
+    else:
+        dens = np.array([mpmath.mpf(0) if out else -min(v.imag, 0) / (mpmath.pi * x)
+                         for v, x, out in zip(nn, lam_b, outside)], dtype=object)
+    _reject_zero_inside(lam, dens, status, eq.depth, sup.lambda_max)
+    return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params), t
+
+
+def _verify(eq: Equation, lam_b, t, status, two_point):
+    """w and 1 + w at the roots; routes to m_K that are not closed forms are checked by a second route.
+
+    float64 m_K by the Lerch transcendent or by quadrature is not exact: the
+    log equation must also hold, to 1e-9 of its terms, with m_K by quadrature
+    on panels of half the width.  Points where it does not get
+    Status.INACCURATE_MGF (the dps route evaluates m_K adaptively).
+    """
+    bk = eq.backend
+    real_axis = bk.log_upper(bk.carray(lam_b))
+    with np.errstate(all="ignore"):
+        _, _, w, nn, _ = eq.log_residual(t, real_axis)
+    if eq.dps is not None or two_point is not None or eq.q == 0:
+        return w, nn
+    check = Equation(eq.activation, eq.depth, eq.sigma_w2, eq.q, None, eq.mgf_method, mgf_check=True,
+                     weights=eq.weights)
+    conv = np.flatnonzero(status == Status.CONVERGED)
+    if conv.size:
+        with np.errstate(all="ignore"):
+            G, _, _, _, _ = check.log_residual(t[conv], real_axis[conv])
+        size = 1 + np.abs(t[conv]) + np.abs(real_axis[conv]) / eq.depth
+        bad = ~(np.abs(G) <= 1e-9 * size)
+        status[conv[bad]] = Status.INACCURATE_MGF
+    return w, nn
+
+
+def _real_root(eq: Equation, lam_b, t, status, outside):
+    """Outside the support the root is real (u > 0, or u < 0 below a Marchenko-Pastur lower edge).
+
+    Next to an edge the continuation's root carries an imaginary part of the
+    order sqrt(eps) (a branch point is a double root): Im t is set to the
+    nearest of 0 and -pi and Newton is rerun on the real axis, where it stays
+    real; the point converges when |G| is again at rounding level.
+    """
+    from .solvers import _branch_check, _newton
+
+    bk = eq.backend
+    idx = np.flatnonzero(outside)
+    t = t.copy()
+    status = status.copy()
+    snapped = bk.carray([mpmath.mpc(v.real, -mpmath.pi if v.imag < -1.5 else 0) if eq.dps is not None else
+                         complex(v.real, -np.pi if v.imag < -1.5 else 0.0) for v in t[idx]])
+    real_axis = bk.log_upper(bk.carray(lam_b[idx]))
+    tt, ok, _ = _newton(eq, snapped, real_axis, 60, 0.0, keep_lower=False)
+    t[idx] = tt
+    status[idx] = np.where(ok, Status.CONVERGED, Status.NOT_CONVERGED)
+    status[idx] = _branch_check(eq, tt, real_axis, status[idx])
+    return t, status
+
+
+def _outside_support(lam, sup, depth, two_point) -> np.ndarray:
+    """lambda above lambda_max (and, for L = 1 with an atom, below the Marchenko-Pastur lower edge)."""
+    lam = np.asarray(lam, dtype=float)
+    out = lam > float(sup.lambda_max)
+    if depth == 1 and two_point is not None and two_point[0] < 1:
+        c, _ = two_point
+        lower = float(sup.lambda_max) * ((1 - math.sqrt(c)) / (1 + math.sqrt(c))) ** 2
+        out |= lam < lower
+    return out
 
 
 def _architecture(weights, widths, depth, sigma_w2):
@@ -351,7 +437,7 @@ def _check_options(method: str, per_layer: bool, options: dict) -> None:
               "iteration": papers_iteration}[method]
     if per_layer:
         solver = density_layered
-    skip = {"eq", "lam", "depth", "s", "c", "activation", "qs", "sigma_w2"}
+    skip = {"eq", "lam", "depth", "s", "c", "v", "outside", "t_start", "log_lam", "activation", "qs", "sigma_w2"}
     allowed = [n for n, prm in inspect.signature(solver).parameters.items()
                if n not in skip and prm.kind is prm.POSITIONAL_OR_KEYWORD]
     unknown = sorted(set(options) - set(allowed))

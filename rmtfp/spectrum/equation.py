@@ -16,6 +16,19 @@ The density is rho(lambda) = -Im w(lambda + i0) / (pi lambda).
 
 :class:`Equation` evaluates F(w; z) = w - m_K(u(w, z)) with its derivatives
 in w and z, in float64 (vectorised) or in mpmath (object arrays).
+
+The solvers do not work in w but in t = log u, where the equation reads
+(docs/theory.md, "The equation in log variables")
+
+    G(t; z) = t + (1/L) log z - (1 - 1/L) [log m_K(u) - log n_K(u)] - omega = 0,
+    omega   = log(sigma_w^2 n_K(u))          (the weight law: -log S_W(w)),
+
+with u = e^t, w = m_K(u) and n_K(u) = 1 + m_K(u) = E[1/(1 - u D^2)] summed
+without cancellation.  Every term is O(log) of the data, for any depth and
+any lambda > 0 that float64 represents: nothing is raised to the power L,
+and the trivial root w = 0 of the w-form (where w - m_K(u) is below any
+absolute tolerance) sits at t = -infinity.  G is what the solvers drive to
+zero and what the convergence test measures (see :meth:`Equation.log_residual`).
 """
 
 from __future__ import annotations
@@ -135,9 +148,13 @@ class Equation:
         (callers wrap the computation in :func:`rmtfp.precision.workdps`).
     mgf_method : str
         Route for m_K (see :meth:`Activation.mgf_d2`).
+    mgf_check : bool
+        Evaluate m_K by the independent check route of
+        :meth:`Activation.mgf_kernels` (used to verify float64 roots).
     weights : WeightLaw, optional
         The weight ensemble (:mod:`rmtfp.spectrum.weights`); ``None`` is Gaussian.
-        Otherwise u = sigma_w^2 z^{-1/L} w^{1-1/L} (1+w)^{-(1-1/L)} / s(w).
+        Otherwise u = sigma_w^2 z^{-1/L} w^{1-1/L} (1+w)^{-(1-1/L)} / s(w), and
+        omega = log sigma_w^2 - log s(w) (:meth:`weight_log`).
     """
 
     activation: Activation
@@ -146,6 +163,7 @@ class Equation:
     q: Optional[float]
     dps: Optional[int] = None
     mgf_method: str = "auto"
+    mgf_check: bool = False
     weights: Optional[object] = None
 
     def __post_init__(self):
@@ -160,12 +178,20 @@ class Equation:
         # D^2 moments: m_1 = chi^L, m_2 = m_1^2 (1 + L E[D^4]/E[D^2]^2)
         d1 = self.activation.d2_moment(1, self.q)
         d2 = self.activation.d2_moment(2, self.q)
-        self.m1 = (self.sigma_w2 * d1) ** L
-        self.m2 = self.m1**2 * (1 + L * d2 / d1**2) if d1 > 0 else 0.0
-        if self.weights is not None and not self.weights.is_gaussian:
+        self._d1, self._d2 = d1, d2
+        self.inv_depth = self._a
+        log = math.log if self.dps is None else mpmath.log
+        self._log_s2 = log(self._s2)
+        self._log_d1 = log(d1)
+        self.log_m1 = L * log(self._s2 * d1)  # log chi^L
+        self._log1p_ratio = log(1 + L * d2 / d1**2)  # log(m_2 / m_1^2)
+        if self._other_weights:
             # m_2/m_1^2 - 1 = L (E D^4/E[D^2]^2 - 1) - L s_1, s(m) = 1 + s_1 m + ...
-            s1 = float(self.weights.s1)
-            self.m2 = self.m1**2 * (1 + L * d2 / d1**2 - L - L * s1) if d1 > 0 else 0.0
+            self._log1p_ratio = log(1 + L * d2 / d1**2 - L - L * float(self.weights.s1))
+
+    @property
+    def _other_weights(self) -> bool:
+        return self.weights is not None and not self.weights.is_gaussian
 
     def mgf(self, u):
         """(m_K(u), m_K'(u)), vectorised."""
@@ -183,7 +209,7 @@ class Equation:
     def u_of(self, w, z):
         """u = sigma_w^2 z^{-1/L} (1 + w)^{1/L} w^{1 - 1/L} (three principal powers)."""
         bk = self.backend
-        if self.weights is not None and not self.weights.is_gaussian:
+        if self._other_weights:
             return self._u_weights(w, z)[0]
         return self._s2 * bk.exp(-self._a * bk.log_upper(z) + self._a * bk.log_lower(1 + w)
                                  + self._b * bk.log_lower(w))
@@ -198,7 +224,7 @@ class Equation:
 
     def residual(self, w, z):
         """F(w; z), dF/dw and dF/dz."""
-        if self.weights is not None and not self.weights.is_gaussian:
+        if self._other_weights:
             u, du_dw = self._u_weights(w, z)
         else:
             u = self.u_of(w, z)
@@ -207,20 +233,92 @@ class Equation:
         du_dz = -self._a * u / z
         return w - m, 1 - dm * du_dw, -dm * du_dz
 
+    # ---------------------------------------------------- the log formulation
+    def kernels(self, u):
+        """(m_K(u), n_K(u) = 1 + m_K(u), u m_K'(u), relative accuracy of the route), vectorised.
+
+        Im m_K = Im n_K exactly, and only n_K's imaginary part is free of
+        cancellation (:meth:`Activation.mgf_kernels`): m is returned with it,
+        so that m and n always lie on the same side of the real axis -- the
+        cut of the logarithms, which w and 1 + w approach as lambda -> 0.
+        """
+        if self.dps is None:
+            m, n, um, relerr = self.activation.mgf_kernels(u, self.q if self.q is not None else 1.0,
+                                                           self.mgf_method, check=self.mgf_check)
+            return m.real + 1j * n.imag, n, um, relerr
+        q = mpmath.mpf(self.q) if self.q is not None else mpmath.mpf(1)
+        out = [np.empty(u.shape, dtype=object) for _ in range(3)]
+        for i, ui in enumerate(u.flat):
+            m, n, um = self.activation.mgf_kernels_mp(ui, q, self.mgf_method)
+            out[0].flat[i] = mpmath.mpc(m.real, mpmath.mpc(n).imag)
+            out[1].flat[i] = n
+            out[2].flat[i] = um
+        return (*out, 0)
+
+    def weight_log(self, m, n):
+        """omega = -log S_W(w) and d omega/dw for the weight law (w = m, 1 + w = n).
+
+        Gaussian weights of variance sigma_w^2/N: S_W(w) = 1/(sigma_w^2 (1 + w)),
+        omega = log sigma_w^2 + log(1 + w).  This is the only place where the
+        law of the weights enters the equation.
+        """
+        bk = self.backend
+        if self._other_weights:  # omega = log sigma_w^2 - log s(w)
+            s, dlog_s = self.weights.log_derivative(m, mp=self.dps is not None)
+            if self.weights.name == "orthogonal":
+                return self._log_s2 + 0 * m, 0 * m
+            return self._log_s2 - bk.log_lower(s), -dlog_s
+        return self._log_s2 + bk.log_lower(n), 1 / n
+
+    def log_residual(self, t, logz):
+        """G(t; z), dG/dt, and the pieces the solvers need.
+
+        G(t; z) = t + (1/L) log z - (1 - 1/L)(log m - log n) - omega(w),
+        given ``logz`` = log z (arg in [0, pi]; z itself may be beyond float64),
+        u = e^t, m = m_K(u) = w, n = 1 + w (module doc).  The logarithms are
+        the principal ones on the physical side: arg z in [0, pi], arg w and
+        arg(1 + w) in [-pi, 0], i.e. the three separate principal powers of the
+        w-form.  dG/d(log z) = 1/L.
+
+        Returns
+        -------
+        G, Gt : arrays
+        m, n : arrays
+            w and 1 + w at u = e^t.
+        floor : float array
+            Rounding level of G: eps times the size of its terms, plus the
+            accuracy of the m_K route (relative errors of m and n enter G as
+            absolute errors of their logarithms).
+        """
+        bk = self.backend
+        u = bk.exp(t)
+        m, n, um, relerr = self.kernels(u)
+        lz = logz
+        lm, ln = bk.log_lower(m), bk.log_lower(n)
+        om, dom = self.weight_log(m, n)
+        G = t + self._a * lz - self._b * (lm - ln) - om
+        Gt = 1 - um * (self._b * (1 / m - 1 / n) + dom)
+        size = bk.abs(t) + self._a * bk.abs(lz) + self._b * (bk.abs(lm) + bk.abs(ln)) + bk.abs(om)
+        floor = 32 * bk.eps * size + 4 * relerr
+        return G, Gt, m, n, floor
+
+    def t_start(self, logz):
+        """t = log u at large |z| from w ~ m_1/z + m_2/z^2 and u ~ w/E[D^2] - E[D^4] w^2/E[D^2]^3.
+
+        Formed in logarithms: m_1 = chi^L and z may lie beyond float64 (only
+        |w| = O(1/L) at the start is exponentiated).
+        """
+        bk = self.backend
+        r = bk.exp(self.log_m1 + self._log1p_ratio - logz)  # (m_2/m_1)/z
+        w = bk.exp(self.log_m1 - logz) * (1 + r)
+        return bk.log_lower(w) - self._log_d1 + bk.log_lower(1 - (self._d2 / self._d1**2) * w)
+
+    def log_scale(self) -> float:
+        """log of a rough upper bound of the spectrum (places the start of the path; no overflow)."""
+        L = self.depth
+        return float(self.log_m1) + 1.0 + math.log(L + 1) + max(0.0, math.log(float(self._d2) / float(self._d1) ** 2))
+
     def T(self, w, z):
         """The fixed-point map w -> m_K(u(w, z)) of the papers' iteration."""
         m, _ = self.mgf(self.u_of(w, z))
         return m
-
-    def asymptotic(self, z):
-        """w(z) ~ m_1/z + m_2/z^2 for large |z|."""
-        return self.m1 / z + self.m2 / (z * z)
-
-    def scale(self) -> float:
-        """A rough upper bound of the spectrum, used to place the start of the path."""
-        L = self.depth
-        d1 = float(self.activation.d2_moment(1, self.q))
-        ratio = float(self.m2) / float(self.m1) ** 2 if float(self.m1) > 0 else 1.0
-        # for the two-point laws lambda_max <= e (L+1) m_1 / c; m_2/m_1^2 - 1 = L/c there
-        base = float(self.m1) * math.e * (L + 1) * max(1.0, (ratio - 1) / L)
-        return max(base, float(self.sigma_w2) ** L * max(d1, 1e-300) * 1.0, 1e-300)

@@ -8,7 +8,8 @@
   J J^T for a product of s Gaussian matrices (linear network of depth s,
   sigma_w^2 = 1), whose moments are the Fuss-Catalan numbers
   C((s+1)k, k)/(sk + 1).  The density is evaluated through the
-  Haagerup-Moeller parametrisation, t in (0, pi/(s+1)):
+  Haagerup-Moeller parametrisation, t in (0, pi/(s+1)) (used in
+  tau = pi/(s+1) - t, accurate down to lambda = 1e-300):
 
       lambda(t) = sin((s+1)t)^{s+1} / (sin t sin(st)^s),
       rho(t)    = sin^2 t sin(st)^{s-1} / (pi sin((s+1)t)^s).
@@ -126,15 +127,26 @@ def fuss_catalan_lambda_max(s: float) -> float:
     float
     """
     s = _check_positive("s", s)
-    return (s + 1) ** (s + 1) / s**s
+    log_lmax = (s + 1) * math.log(s + 1) - s * math.log(s)  # (s+1)^{s+1} overflows from s ~ 140
+    return math.exp(log_lmax)
 
 
-def _hm_lambda(t, s, lib):
-    return lib.sin((s + 1) * t) ** (s + 1) / (lib.sin(t) * lib.sin(s * t) ** s)
+def _hm_parts(tau, s, lib):
+    """(sin((s+1)t), sin t, sin(st)) at t = pi/(s+1) - tau, each without cancellation as tau -> 0."""
+    a = lib.pi / (s + 1)
+    return lib.sin((s + 1) * tau), lib.sin(a - tau), lib.sin(a + s * tau)
 
 
-def _hm_density(t, s, lib):
-    return lib.sin(t) ** 2 * lib.sin(s * t) ** (s - 1) / (lib.pi * lib.sin((s + 1) * t) ** s)
+def _hm_log_lambda(tau, s, lib):
+    """log lambda(t) = (s+1) log sin((s+1)t) - log sin t - s log sin(st), t = pi/(s+1) - tau."""
+    a, b, c = _hm_parts(tau, s, lib)
+    return (s + 1) * lib.log(a) - lib.log(b) - s * lib.log(c)
+
+
+def _hm_density(tau, s, lib):
+    """rho = sin^2 t sin(st)^{s-1} / (pi sin((s+1)t)^s), formed in logarithms (no overflow at tiny lambda)."""
+    a, b, c = _hm_parts(tau, s, lib)
+    return lib.exp(2 * lib.log(b) + (s - 1) * lib.log(c) - s * lib.log(a)) / lib.pi
 
 
 def fuss_catalan_density(lam, s: float, dps: Optional[int] = None):
@@ -150,9 +162,13 @@ def fuss_catalan_density(lam, s: float, dps: Optional[int] = None):
 
     Notes
     -----
-    lambda(t) decreases from (s+1)^{s+1}/s^s at t = 0 to 0 at t = pi/(s+1);
-    each lambda is inverted for t by bisection in float64 (to machine
-    precision) and polished by Newton's method at ``dps`` digits.
+    The parametrisation is used in tau = pi/(s+1) - t in (0, pi/(s+1)), where
+    sin((s+1)t) = sin((s+1)tau): lambda ~ tau^{s+1} as lambda -> 0, and t
+    itself would lose every digit of tau next to pi/(s+1) (the density was
+    wrong below lambda ~ 1e-40 at s = 2 before).  lambda(tau) increases from 0
+    to (s+1)^{s+1}/s^s; each lambda is inverted by bisection in log tau
+    (float64, to rounding) and polished by Newton's method at ``dps`` digits.
+    Valid for every lambda > 0 that float64 represents.
     """
     lam = _check_lam(lam)
     s = _check_positive("s", s)
@@ -162,31 +178,33 @@ def fuss_catalan_density(lam, s: float, dps: Optional[int] = None):
     lmax = fuss_catalan_lambda_max(s)
     flat = lam.ravel()
     inside = flat < lmax
-    # float64 bisection on log lambda(t), vectorised
-    lo = np.zeros(inside.sum())
-    hi = np.full(inside.sum(), math.pi / (s + 1))
+    # float64 bisection on log lambda in x = log tau, vectorised
+    lo = np.full(inside.sum(), -800.0)
+    hi = np.full(inside.sum(), math.log(math.pi / (s + 1)))
     target = np.log(flat[inside])
     with np.errstate(all="ignore"):
-        for _ in range(60):
+        for _ in range(120):
             mid = 0.5 * (lo + hi)
-            val = np.log(_hm_lambda(mid, s, np))
-            go_right = val > target  # lambda decreasing in t
+            val = _hm_log_lambda(np.exp(mid), s, np)
+            go_right = val < target  # lambda increasing in tau
             lo = np.where(go_right, mid, lo)
             hi = np.where(go_right, hi, mid)
-    t = 0.5 * (lo + hi)
+            if np.all(hi - lo <= 1e-15 * np.maximum(1.0, np.abs(hi))):
+                break
+    tau = np.exp(0.5 * (lo + hi))
     if dps is None:
         out = np.zeros_like(flat)
         with np.errstate(all="ignore"):
-            out[inside] = _hm_density(t, s, np)
+            out[inside] = _hm_density(tau, s, np)
         return out.reshape(lam.shape)
     out = np.empty(flat.shape, dtype=object)
     with workdps(dps):
         sm = mpmath.mpf(s)
         vals = []
-        for ti, li in zip(t, flat[inside]):
-            lm = mpmath.mpf(li)
-            tt = mpmath.findroot(lambda x: mpmath.log(_hm_lambda(x, sm, mpmath)) - mpmath.log(lm), mpmath.mpf(ti))
-            vals.append(_hm_density(tt, sm, mpmath))
+        for ti, li in zip(tau, flat[inside]):
+            lm = mpmath.log(mpmath.mpf(li))
+            x = mpmath.findroot(lambda x: _hm_log_lambda(mpmath.exp(x), sm, mpmath) - lm, mpmath.log(ti))
+            vals.append(_hm_density(mpmath.exp(x), sm, mpmath))
         out[inside] = vals
         out[~inside] = mpmath.mpf(0)
     return out.reshape(lam.shape)

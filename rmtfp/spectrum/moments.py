@@ -15,6 +15,7 @@ Fuss-Catalan numbers.
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import mpmath
@@ -197,9 +198,17 @@ def moments(activation, depth: int, k: int, sigma_w2: float = 1.0, q: Optional[f
         f = None if wf is None else weight_factor_series(wf, k + 1, exact=True)
         return [sp.simplify(m) for m in _lagrange(d, depth, s, k, f)]
     if dps is None:
+        # D^2 normalised by E[D^2] and sigma_w^2 by 1/E[D^2] (the same law of J J^T): m_k = chi^{Lk} mu_k
+        # with mu_k = O((e L)^k); chi^{Lk} is applied in logarithms, so sigma_w^{2L} (which overflows
+        # from L ~ 500 at sigma_w^2 = 4) is never formed and m_k is inf only when m_k itself is
         d = [act.d2_moment(j, q) for j in range(1, k + 2)]
-        f = None if wf is None else weight_factor_series(wf, k + 1)
-        return np.array(_lagrange(d, depth, sigma_w2**depth, k, f), dtype=float)
+        d1 = d[0]
+        f = None if wf is None else weight_factor_series(wf, k + 1)  # a series in m: unchanged by the scaling
+        mu = _lagrange([dj / d1 ** (j + 1) for j, dj in enumerate(d)], depth, 1.0, k, f)
+        log_chi_L = depth * math.log(sigma_w2 * d1)
+        with np.errstate(over="ignore"):
+            return np.array([float(np.exp(j * log_chi_L + math.log(m))) if m > 0 else float(m)
+                             for j, m in enumerate(mu, 1)])
     with workdps(dps):
         d = [act.d2_moment(j, q, dps=dps) for j in range(1, k + 2)]
         f = None if wf is None else weight_factor_series(wf, k + 1, dps=dps)

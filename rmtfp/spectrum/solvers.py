@@ -1,22 +1,36 @@
 """Solvers of the functional equation w = m_K(u(w, z)) along z = lambda + i eta.
 
+All of them work in t = log u, u the argument of m_K, where the equation is
+G(t; z) = 0 (:meth:`Equation.log_residual`, docs/theory.md): every quantity
+stays O(log) of the data at any depth and any lambda > 0, and the trivial
+root w = 0 of the w-form lies at t = -infinity, out of reach.
+
 ``newton_continuation``
-    Newton's method on F(w) = w - T(w) with the analytic F', along a path
-    from eta = eta_0 (where w ~ m_1/z + m_2/z^2) down to eta_min, with an
-    Euler predictor, adaptive step ratios per point, damping that keeps
-    Im w < 0, and a final Newton solve on the real axis (eta = 0).
+    Newton's method on G(t) with the analytic G', along a path from
+    eta = eta_0 (where w ~ m_1/z + m_2/z^2) down to eta_min, parametrised by
+    log eta (z itself is never formed, so it may lie beyond float64), with an
+    Euler predictor in log z (exact for t ~ const - log z at large |z|),
+    adaptive step ratios per point, damping that keeps Im u < 0, and a final
+    Newton solve on the real axis (eta = 0).
 ``polynomial_roots``
     For m_K(u) = c v u/(1 - v u) (linear, ReLU, hard-tanh) the equation is
-    the polynomial z w = s (1 + w)(c + w)^L, s = (sigma_w^2 v)^L.  All roots
-    are computed (batched companion matrices) along the same kind of path and
-    the physical one is tracked by continuity from large Im z.
+    the polynomial z w = s (1 + w)(c + w)^L, s = (sigma_w^2 v)^L.  In the
+    variable r = 1/(1 - v u) = (c + w)/c, rescaled by an L-th root taken once
+    (in logarithms), its coefficients are O(1); all roots are computed (companion matrix) on
+    the real axis and the physical one is the root on the principal branch of
+    the log equation (G = 0) with Im w <= 0 -- found without any continuation,
+    an independent route to the same root.
 ``papers_iteration``
     The papers' scheme: z_k = lambda + i b^{N-k}, k = 0..2N, fixed-point
     iteration w <- T(w) with the Cauchy criterion |w_n - w_{n-1}| < eps and at
-    most N0 iterations, warm-started from the previous k.  Kept to reproduce
-    the papers and their failure modes; every step that hits N0 is reported.
+    most N0 iterations, warm-started from the previous k (run as
+    t <- t - G(t), the same map in log variables).  Kept to reproduce the
+    papers and their failure modes; every step that hits N0 is reported.
 
-Per-point status codes are :class:`Status` values.
+Per-point status codes are :class:`Status` values.  A point is
+``CONVERGED`` only when, at the returned root, |G| is at the rounding level
+of its terms (a root of the w-form's trivial branch, or a point where Newton
+stalled, fails this) and Im w <= 0 (the physical sheet).
 """
 
 from __future__ import annotations
@@ -29,11 +43,12 @@ import numpy as np
 
 from .equation import Equation
 
-__all__ = ["Status", "newton_continuation", "refine_on_real_axis", "polynomial_roots", "papers_iteration"]
+__all__ = ["Status", "newton_continuation", "refine_on_real_axis", "polynomial_roots", "papers_iteration",
+           "log_z"]
 
 
 class Status(enum.IntEnum):
-    """Per-point outcome of a spectral solve."""
+    """Per-point outcome of a spectral solve (each non-zero code is the reason)."""
 
     CONVERGED = 0
     #: Newton (or the iteration) did not reach its tolerance
@@ -42,105 +57,189 @@ class Status(enum.IntEnum):
     WRONG_BRANCH = 2
     #: the papers' iteration hit N0 at some step of the path
     MAX_ITER = 3
+    #: two routes to m_K(u) disagree at the root (m_K is not accurate enough there in float64)
+    INACCURATE_MGF = 4
+    #: the scale of the spectrum is beyond float64 (use ``dps``)
+    OUT_OF_RANGE = 5
+    #: the polynomial has no root, or more than one, on the physical branch
+    AMBIGUOUS_ROOT = 6
 
     @classmethod
     def names(cls, codes) -> list[str]:
         return [cls(int(c)).name.lower() for c in np.ravel(codes)]
 
+    @property
+    def reason(self) -> str:
+        """One line saying what the code means."""
+        return _REASONS[self]
 
-def _newton(eq: Equation, w, z, maxit: int, tol, keep_lower: bool):
-    """Damped Newton on F(w; z) = 0 for arrays w, z, iterating only unconverged points.
 
-    A point has converged when its last Newton step was below tol (1 + |w|),
-    or when |F| <= 1000 eps (1 + |w|) -- above the rounding level of m_K
-    (the float64 Lerch and quadrature routes are accurate to ~1e-13) -- after
-    which one more Newton step polishes it.  Returns (w, ok, Fw, Fz) with the
-    derivatives at the last evaluated point (used by the predictor).
+_REASONS = {
+    Status.CONVERGED: "converged: the residual of the log equation is at rounding level and Im w <= 0",
+    Status.NOT_CONVERGED: "Newton did not bring the residual of the log equation to rounding level",
+    Status.WRONG_BRANCH: "the root left the physical sheet (Im w > 0)",
+    Status.MAX_ITER: "the papers' iteration stopped at N0 iterations on some step",
+    Status.INACCURATE_MGF: "two routes to m_K(u) disagree at the root: float64 m_K is not accurate there (use dps)",
+    Status.OUT_OF_RANGE: "the spectrum's scale is beyond float64 (use dps)",
+    Status.AMBIGUOUS_ROOT: "not exactly one polynomial root lies on the physical branch",
+}
+
+
+def log_z(bk, log_lam, ell):
+    """log(lambda + i e^ell) with arg in [0, pi], from log lambda and ell = log eta (ell = -inf: eta = 0).
+
+    Neither lambda nor eta is exponentiated when large, so the path may start
+    beyond float64's range.
     """
-    ftol = 1000 * eq.backend.eps
+    if bk.name == "float64":
+        log_lam = np.asarray(log_lam, dtype=float)
+        ell = np.asarray(ell, dtype=float)
+        out = log_lam + 0j
+        big = ell >= log_lam
+        small = ~big & np.isfinite(ell)
+        with np.errstate(all="ignore"):
+            out[big] = ell[big] + np.log(np.exp(log_lam[big] - ell[big]) + 1j)
+            out[small] = log_lam[small] + np.log1p(1j * np.exp(ell[small] - log_lam[small]))
+        return out
+    import mpmath
+
+    out = np.empty(len(log_lam), dtype=object)
+    for i, (a, e) in enumerate(zip(log_lam, ell)):
+        if e == -np.inf or e == mpmath.ninf:
+            out[i] = mpmath.mpc(a)
+        elif e >= a:
+            out[i] = e + mpmath.log(mpmath.exp(a - e) + 1j)
+        else:
+            out[i] = a + mpmath.log(1 + 1j * mpmath.exp(e - a))
+    return out
+
+
+def _newton(eq: Equation, t, logz, maxit: int, tol, keep_lower: bool):
+    """Damped Newton on G(t; z) = 0 for arrays, iterating only unconverged points.
+
+    A point has converged when |G| <= max(tol, floor), floor the rounding
+    level of G at that point (:meth:`Equation.log_residual`).  With
+    ``keep_lower`` steps are halved while they would leave -pi < Im t < 0
+    (Im u < 0, the physical half-plane).  Returns (t, ok, Gt) with dG/dt at
+    the last evaluated point (used by the predictor).
+    """
     bk = eq.backend
-    n = len(w)
-    w = w.copy()
+    n = len(t)
+    t = t.copy()
     ok = np.zeros(n, dtype=bool)
-    Fw_all = np.empty_like(w)
-    Fz_all = np.empty_like(w)
+    Gt_all = np.empty_like(t)
     active = np.arange(n)
-    small_prev = np.zeros(n, dtype=bool)
+    pi = float(np.pi)
     for it in range(maxit + 1):
-        wa, za = w[active], z[active]
-        F, Fw, Fz = eq.residual(wa, za)
-        Fw_all[active] = Fw
-        Fz_all[active] = Fz
-        scale = 1 + bk.abs(wa)
-        finite_F = np.asarray(bk.isfinite(F), dtype=bool)
-        res_small = np.asarray(bk.abs(F) <= ftol * scale, dtype=bool) & finite_F
-        conv = (small_prev[active] & finite_F) | res_small
-        polish = res_small & ~small_prev[active]
-        if polish.any():  # one last Newton step for points accepted on the residual
-            pi = active[polish]
-            pw = wa[polish] - F[polish] / Fw[polish]
-            keep = np.asarray(bk.isfinite(pw), dtype=bool)
-            if keep_lower:
-                keep &= np.asarray(bk.imag(pw) < 0, dtype=bool)
-            w[pi[keep]] = pw[keep]
+        ta, la = t[active], logz[active]
+        with np.errstate(all="ignore"):
+            G, Gt, _, _, floor = eq.log_residual(ta, la)
+        Gt_all[active] = Gt
+        aG = np.asarray(bk.abs(G), dtype=float) if eq.dps is None else np.array([float(abs(g)) for g in G])
+        fl = np.asarray(floor, dtype=float) if eq.dps is None else np.array([float(f) for f in floor])
+        finite = np.isfinite(aG)
+        conv = finite & (aG <= np.maximum(tol, fl))
         ok[active[conv]] = True
-        active = active[~conv]
-        if active.size == 0 or it == maxit:
+        keep = ~conv & finite
+        if it == maxit:
             break
-        F, Fw, wa, za, scale = F[~conv], Fw[~conv], wa[~conv], za[~conv], scale[~conv]
-        step = F / Fw
-        new = wa - step
+        active, ta, G, Gt = active[keep], ta[keep], G[keep], Gt[keep]
+        if active.size == 0:
+            break
+        with np.errstate(all="ignore"):
+            step = G / Gt
+        new = ta - step
         if keep_lower:
-            # halve the step while it would cross into Im w >= 0
-            for _h in range(30):
-                bad = np.asarray(bk.imag(new) >= 0, dtype=bool)
+            for _h in range(40):
+                im = np.asarray(bk.imag(new), dtype=float) if eq.dps is None else np.array(
+                    [float(v.imag) for v in new])
+                bad = ~((im < 0) & (im > -pi))
                 if not bad.any():
                     break
                 step = np.where(bad, step / 2, step)
-                new = wa - step
-        finite = np.asarray(bk.isfinite(new), dtype=bool)
-        small_prev[active] = np.asarray(bk.abs(step) <= tol * scale, dtype=bool) & finite
-        w[active] = np.where(finite, new, wa)
-    return w, ok, Fw_all, Fz_all
+                new = ta - step
+        fin = np.asarray(bk.isfinite(new), dtype=bool)
+        t[active[fin]] = new[fin]
+        active = active[fin]
+    return t, ok, Gt_all
 
 
 def newton_continuation(eq: Equation, lam, eta0: Optional[float] = None, eta_min_rel: float = 1e-9,
-                        tol=None, max_newton: int = 12, max_final: int = 60, max_steps: int = 400):
-    """Solve for w(lambda + i0) at every lambda (see module doc).
+                        tol=None, max_newton: int = 12, max_final: int = 60, max_steps: int = 1000,
+                        t_start=None, log_lam=None):
+    """Solve for t = log u at every z = lambda + i0 (see module doc).
+
+    Parameters
+    ----------
+    eq : Equation
+    lam : array of float > 0
+    eta0 : float, optional
+        Lower bound of the starting eta (default: 5 times a bound of the spectrum).
+    eta_min_rel : float
+        The path goes down to eta_min_rel * min(lambda, scale) before the last
+        solve at eta = 0 (divided by 1000 and retried when that solve fails).
+    tol : float, optional
+        Residual tolerance of Newton on the path (the final solve always goes
+        to the rounding floor).
+    t_start : array, optional
+        Skip the path: one Newton solve on the real axis from these t (e.g.
+        a float64 root refined at ``dps``); points that fail are redone by
+        continuation.
+    log_lam : array of float, optional
+        log lambda instead of ``lam`` (float64 only): lambda may then lie
+        beyond float64 (e.g. e^{-20000}, where the mass of a deep network's
+        spectrum still is); lambda rho(lambda) = -Im(1 + w)/pi stays
+        representable.
 
     Returns
     -------
-    w : array (complex128 or object)
+    t : array (complex128 or object)
     status : int8 array of :class:`Status`
     """
     bk = eq.backend
+    if log_lam is not None:
+        if eq.dps is not None:
+            raise ValueError("log_lam is float64 only")
+        log_lam = np.asarray(log_lam, dtype=float)
+        lam = np.exp(log_lam)
     lam = bk.farray(lam)
     n = len(lam)
-    scale = eq.scale()
-    if tol is None:
-        tol = 8 * bk.eps
-    lam_f = np.asarray([float(x) for x in lam]) if eq.dps is not None else lam
-    eta0_arr = 4.0 * np.maximum(scale, lam_f) + 1.0 * scale
-    if eta0 is not None:
-        eta0_arr = np.maximum(eta0_arr, eta0)
-    eta_min = eta_min_rel * np.maximum(np.minimum(lam_f, scale), 1e-300)
+    if log_lam is not None:
+        pass
+    elif eq.dps is None:
+        log_lam = np.log(lam)
+    else:
+        import mpmath
+
+        log_lam = np.array([mpmath.log(x) for x in lam], dtype=object)
+    log_lam_f = np.array([float(x) for x in log_lam])
+    tol_path = 1e-9 if tol is None else tol
     status = np.full(n, Status.CONVERGED, dtype=np.int8)
+    real_axis = log_z(bk, log_lam, np.full(n, -np.inf))
+    if t_start is not None:
+        t, ok, _ = _newton(eq, bk.carray(t_start), real_axis, max_final, 0.0, keep_lower=False)
+        if not ok.all():
+            redo = np.flatnonzero(~ok)
+            t[redo], status[redo] = newton_continuation(
+                eq, lam[redo], eta0, eta_min_rel, tol, max_newton, max_final, max_steps,
+                log_lam=log_lam[redo] if eq.dps is None else None)
+        return t, _branch_check(eq, t, real_axis, status)
+    log_scale = eq.log_scale()
+    ell0 = math.log(5.0) + np.maximum(log_scale, log_lam_f)
+    if eta0 is not None:
+        ell0 = np.maximum(ell0, math.log(eta0))
+    ell_min = math.log(eta_min_rel) + np.minimum(log_lam_f, log_scale)
 
-    def zof(idx, eta):
-        if eq.dps is None:
-            return lam[idx] + 1j * eta
-        return bk.carray(lam[idx]) + bk.carray(1j * bk.farray(eta))
+    def ell_arr(idx, e):
+        return e if eq.dps is None else np.array([bk.number(x) for x in e], dtype=object)
 
-    # start: asymptotic series refined by Newton at eta0
-    idx_all = np.arange(n)
-    z0 = zof(idx_all, eta0_arr)
-    w = eq.asymptotic(z0)
-    w, ok, Fw_cur, Fz_cur = _newton(eq, w, z0, 40, tol, keep_lower=True)
+    lz = log_z(bk, log_lam, ell_arr(None, ell0))
+    t = eq.t_start(lz)
+    t, ok, Gt = _newton(eq, t, lz, 40, tol_path, keep_lower=True)
     status[~ok] = Status.NOT_CONVERGED
-    eta = eta0_arr.copy()
-    ratio = np.full(n, 0.2)
+    ell = ell0.copy()
+    ratio = np.full(n, math.log(0.2))  # log of the eta ratio of the next step
     done = ~ok
-    final = np.zeros(n, dtype=bool)
     steps = 0
     while not done.all():
         steps += 1
@@ -148,72 +247,65 @@ def newton_continuation(eq: Equation, lam, eta0: Optional[float] = None, eta_min
         if steps > max_steps:
             status[idx] = Status.NOT_CONVERGED
             break
-        at_min = eta[idx] <= eta_min[idx] * (1 + 1e-12)
-        target = np.where(at_min, 0.0, np.maximum(eta[idx] * ratio[idx], eta_min[idx]))
-        z_old = zof(idx, eta[idx])
-        z_new = zof(idx, target)
-        w_old = w[idx]
-        # Euler predictor: dw/dz = -F_z / F_w
-        pred = w_old - (Fz_cur[idx] / Fw_cur[idx]) * (z_new - z_old)
-        bad_pred = ~np.asarray(bk.isfinite(pred), dtype=bool) | np.asarray(bk.imag(pred) >= 0, dtype=bool)
-        pred = np.where(bad_pred & ~at_min, w_old, pred)
-        is_final = at_min
-        ni = np.flatnonzero(~is_final)
-        w_new = w_old.copy()
-        Fw_new = np.empty_like(w_old)
-        Fz_new = np.empty_like(w_old)
+        at_min = ell[idx] <= ell_min[idx] + 1e-12
+        target = np.where(at_min, -np.inf, np.maximum(ell[idx] + ratio[idx], ell_min[idx]))
+        lz_old = log_z(bk, log_lam[idx], ell_arr(idx, ell[idx]))
+        lz_new = log_z(bk, log_lam[idx], ell_arr(idx, target))
+        t_old = t[idx]
+        with np.errstate(all="ignore"):
+            pred = t_old - (eq.inv_depth / Gt[idx]) * (lz_new - lz_old)  # dt/dlog z = -(1/L)/G_t
+        im = np.asarray(bk.imag(pred), dtype=float) if eq.dps is None else np.array([float(v.imag) for v in pred])
+        bad_pred = ~np.asarray(bk.isfinite(pred), dtype=bool) | (im >= 0) | (im <= -np.pi)
+        pred = np.where(bad_pred & ~at_min, t_old, pred)
+        t_new = t_old.copy()
+        Gt_new = np.empty_like(t_old)
         ok = np.zeros(len(idx), dtype=bool)
-        if ni.size:
-            w_new[ni], ok[ni], Fw_new[ni], Fz_new[ni] = _newton(eq, pred[ni], z_new[ni], max_newton, tol,
-                                                                keep_lower=True)
-        if is_final.any():
-            # the real axis: plain Newton, more iterations (slow near edges)
-            fi = np.flatnonzero(is_final)
-            w_new[fi], ok[fi], Fw_new[fi], Fz_new[fi] = _newton(eq, w_old[fi], z_new[fi], max_final, tol,
-                                                                keep_lower=False)
-        im_new = np.asarray(bk.imag(w_new), dtype=float) if eq.dps is None else np.array(
-            [float(v) for v in bk.imag(w_new)])
-        ok &= (im_new < 0) | is_final
-        # accept
+        for final in (False, True):
+            sel = np.flatnonzero(at_min == final)
+            if sel.size:
+                t_new[sel], ok[sel], Gt_new[sel] = _newton(
+                    eq, pred[sel], lz_new[sel], max_final if final else max_newton, 0.0 if final else tol_path,
+                    keep_lower=not final)
         acc = idx[ok]
-        w[acc] = w_new[ok]
-        Fw_cur[acc] = Fw_new[ok]
-        Fz_cur[acc] = Fz_new[ok]
-        eta[acc] = target[ok]
-        ratio[acc] = np.maximum(ratio[acc] ** 1.5, 1e-3)
-        final_ok = is_final & ok
-        done[idx[final_ok]] = True
-        final[idx[final_ok]] = True
-        # reject: smaller step (final step failures are final)
-        rej = idx[~ok & ~is_final]
-        ratio[rej] = np.sqrt(ratio[rej])
-        give_up = rej[ratio[rej] > 0.999]
+        t[acc] = t_new[ok]
+        Gt[acc] = Gt_new[ok]
+        ell[acc] = target[ok]
+        ratio[acc] = np.maximum(ratio[acc] * 1.5, -50.0)  # at most e^50 per step (the path may span e^20000)
+        done[idx[at_min & ok]] = True
+        rej = idx[~ok & ~at_min]
+        ratio[rej] = ratio[rej] / 2
+        give_up = rej[ratio[rej] > math.log(0.999)]
         status[give_up] = Status.NOT_CONVERGED
         done[give_up] = True
-        fail_final = idx[~ok & is_final]
-        status[fail_final] = Status.NOT_CONVERGED
-        done[fail_final] = True
-    im = bk.imag(w)
-    wrong = np.asarray(im > 64 * bk.eps * (1 + bk.abs(w)), dtype=bool) & (status == Status.CONVERGED)
-    status[wrong] = Status.WRONG_BRANCH
-    return w, status
+        # a failed solve on the real axis: go further down the path and try again
+        fail_final = idx[~ok & at_min]
+        ell_min[fail_final] -= math.log(1e3)
+        hopeless = fail_final[ell_min[fail_final] < log_lam_f[fail_final] - 200]
+        status[hopeless] = Status.NOT_CONVERGED
+        done[hopeless] = True
+    return t, _branch_check(eq, t, real_axis, status)
 
 
-def refine_on_real_axis(eq: Equation, lam, w_start, tol=None, maxit: int = 12):
-    """Newton at z = lambda (eta = 0) from a nearby solution, e.g. float64 -> mpmath.
-
-    Newton converges quadratically from the float64 solution, so a few
-    iterations at ``eq``'s precision give the high-precision w.  Returns
-    (w, ok); points that are not ok should be recomputed by continuation.
-    """
+def _branch_check(eq: Equation, t, real_axis, status):
+    """Mark converged points whose w = m_K(e^t) has Im w > 0 beyond rounding as WRONG_BRANCH."""
     bk = eq.backend
-    if tol is None:
-        tol = 8 * bk.eps
-    z = bk.carray(lam)
-    w, ok, _, _ = _newton(eq, bk.carray(w_start), z, maxit, tol, keep_lower=False)
-    im = bk.imag(w)
-    ok &= ~np.asarray(im > 64 * bk.eps * (1 + bk.abs(w)), dtype=bool)
-    return w, ok
+    with np.errstate(all="ignore"):
+        _, _, _, nn, _ = eq.log_residual(t, real_axis)
+    im = np.array([float(v) for v in bk.imag(nn)])
+    size = np.array([float(v) for v in bk.abs(nn)])
+    wrong = (im > 64 * float(bk.eps) * size) & (status == Status.CONVERGED)
+    status = status.copy()
+    status[wrong] = Status.WRONG_BRANCH
+    return status
+
+
+def refine_on_real_axis(eq: Equation, lam, t_start, **options):
+    """Newton at z = lambda (eta = 0) at ``eq``'s precision from a nearby root, e.g. float64 -> mpmath.
+
+    Newton converges quadratically from the float64 root; points where it
+    fails are recomputed by continuation.  Returns (t, status).
+    """
+    return newton_continuation(eq, lam, t_start=t_start, **options)
 
 
 def papers_iteration(eq: Equation, lam, b: float = 2.0, N: int = 20, eps: float = 1e-5, N0: int = 50,
@@ -227,90 +319,157 @@ def papers_iteration(eq: Equation, lam, b: float = 2.0, N: int = 20, eps: float 
     w0 : {"asymptotic", "zero"}
         ``"zero"`` is the papers' start: w = 0 is an exact fixed point of T
         for L >= 2, so the scheme then returns zero density.  ``"asymptotic"``
-        starts from m_1/z_0.
+        starts from m_1/z_0 and iterates t <- t - G(t), which is w <- T(w)
+        conjugated by w = m_K(e^t) (the same sequence of w, without the
+        underflow of the w-form at large depth).
 
     Returns
     -------
-    w, z_final, status, n_hit
-        ``n_hit`` counts, per point, the steps that stopped at N0.
+    w, n, z_final, status, n_hit
+        ``n`` = 1 + w summed without cancellation; ``n_hit`` counts, per
+        point, the steps that stopped at N0.
     """
     bk = eq.backend
     lam = bk.farray(lam)
     n = len(lam)
-    if eq.dps is None:
-        z = lam + 1j * b**N
-    else:
-        z = bk.carray(lam) + bk.carray(1j * bk.number(b) ** N)
-    if w0 == "zero":
-        w = bk.carray(np.zeros(n))
-    elif w0 == "asymptotic":
-        w = eq.m1 / z
-    else:
+    if w0 not in ("asymptotic", "zero"):
         raise ValueError(f"w0 must be 'asymptotic' or 'zero', got {w0!r}")
+
+    def zk(k):
+        eta = (b ** (N - k)) if eq.dps is None else bk.number(b) ** (N - k)
+        return (lam + 1j * eta) if eq.dps is None else bk.carray(lam) + bk.carray(1j * eta)
+
+    use_t = w0 == "asymptotic"
+    if use_t:  # the state is t; w = m_K(e^t)
+        x = eq.t_start(bk.log_upper(zk(0)))
+        with np.errstate(all="ignore"):
+            w = eq.kernels(bk.exp(x))[0]
+    else:  # the state is w itself
+        w = bk.carray(np.zeros(n))
+        x = w.copy()
+
+    def advance(x_, z_):
+        """One iteration: (new state, new w)."""
+        if use_t:
+            x_new = x_ - eq.log_residual(x_, bk.log_upper(z_))[0]
+            return x_new, eq.kernels(bk.exp(x_new))[0]
+        new = eq.T(x_, z_)
+        return new, new
+
     n_hit = np.zeros(n, dtype=int)
     for k in range(2 * N + 1):
-        eta = (b ** (N - k)) if eq.dps is None else bk.number(b) ** (N - k)
-        z = (lam + 1j * eta) if eq.dps is None else bk.carray(lam) + bk.carray(1j * eta)
+        z = zk(k)
         active = np.ones(n, dtype=bool)
         for _ in range(N0):
             idx = np.flatnonzero(active)
             if idx.size == 0:
                 break
             with np.errstate(all="ignore"):
-                new = eq.T(w[idx], z[idx])
+                x_new, new = advance(x[idx], z[idx])
             conv = np.asarray(bk.abs(new - w[idx]) < eps, dtype=bool)
             w[idx] = new
+            x[idx] = x_new
             active[idx[conv]] = False
         n_hit += active
+    with np.errstate(all="ignore"):
+        nn = eq.kernels(bk.exp(x))[1] if use_t else 1 + w
+    z = zk(2 * N)
     status = np.where(n_hit > 0, Status.MAX_ITER, Status.CONVERGED).astype(np.int8)
-    finite = np.asarray(bk.isfinite(w), dtype=bool)
+    finite = np.asarray(bk.isfinite(w), dtype=bool) & np.asarray(bk.isfinite(nn), dtype=bool)
     status[~finite] = Status.NOT_CONVERGED
-    return w, z, status, n_hit
+    return w, nn, z, status, n_hit
 
 
-def polynomial_roots(lam, depth: int, s: float, c: float, n_path: int = 60, eta_min_rel: float = 1e-10):
-    """Physical root of z w = s (1 + w)(c + w)^L at z = lambda + i0 (float64).
+def _companion_roots(coeffs: np.ndarray) -> np.ndarray:
+    """Roots of sum_j coeffs[:, j] x^j for each row (batched companion matrices).
 
-    Roots of the degree-(L+1) polynomial are computed as eigenvalues of
-    batched companion matrices at each eta of a geometric path and the
-    physical root is tracked by nearest-neighbour continuation from
-    w ~ s c^L / z at large eta.
+    A row whose leading coefficient is smaller than its constant term is
+    solved reversed (roots 1/x): a tiny leading coefficient puts huge entries
+    into the companion matrix and loses the O(1) roots.
+    """
+    rev = np.abs(coeffs[:, -1]) < np.abs(coeffs[:, 0])
+    if rev.any():
+        out = np.empty((coeffs.shape[0], coeffs.shape[1] - 1), dtype=complex)
+        out[~rev] = _companion_roots(coeffs[~rev]) if (~rev).any() else out[~rev]
+        with np.errstate(all="ignore"):
+            out[rev] = 1 / _companion_roots(coeffs[rev, ::-1])
+        return out
+    n, deg1 = coeffs.shape
+    deg = deg1 - 1
+    comp = np.zeros((n, deg, deg), dtype=complex)
+    comp[:, 1:, :-1] = np.eye(deg - 1)
+    comp[:, :, -1] = -coeffs[:, :-1] / coeffs[:, -1:]
+    return np.linalg.eigvals(comp)
+
+
+def polynomial_roots(eq: Equation, lam, c: float, v: float, outside=None):
+    """Physical root of z w = s (1 + w)(c + w)^L at z = lambda + i0 (float64), as t = log u.
+
+    With r = 1/(1 - v u) (so w = c (r - 1), 1 + w = 1 - c + c r) the
+    polynomial is z (r - 1) = S r^L (1 - c + c r), S = s c^{L-1} =
+    (sigma_w^2 v c)^L / c.  With r = kappa R, kappa = min(1, |z/S|^{1/(L+1)})
+    (the L-th root taken once, in logarithms) its coefficients are
+
+        c R^{L+1} + ((1 - c)/kappa) R^L - zeta kappa R + zeta = 0,
+        zeta = z / (S kappa^{L+1}),
+
+    all O(1) in the regimes where the root is O(1) in R.  Every root is
+    mapped to t = log u and the physical one is the only root that solves
+    the log equation G(t) = 0 on the principal branch with Im w <= 0;
+    points with no such root or several get ``AMBIGUOUS_ROOT``.  Outside the
+    support (``outside``, a mask) the real roots on both sides of a branch
+    point solve G, and the density is 0 on either: the smallest u is kept
+    (above lambda_max it is the one continued from w ~ m_1/z).  The chosen
+    root is polished by Newton on G (so its status is earned the same way as
+    the continuation's).
     """
     lam = np.asarray(lam, dtype=float)
-    L = depth
-    # coefficients of s (1 + w)(c + w)^L in increasing powers of w
-    binom = np.array([math.comb(L, j) * c ** (L - j) for j in range(L + 1)])
-    p = s * (np.concatenate([binom, [0.0]]) + np.concatenate([[0.0], binom]))  # degree L+1
-    m1 = s * c**L
-    lam_max_est = s * (L + 1) ** (L + 1) / L**L  # the edge at c = 1, an upper bound for c <= 1
-    eta0 = 4 * np.maximum(lam, lam_max_est) + lam_max_est
-    eta_min = eta_min_rel * np.maximum(np.minimum(lam, lam_max_est), 1e-300)
-    t = np.linspace(0.0, 1.0, n_path)
-    etas = np.exp(np.log(eta0)[:, None] * (1 - t) + np.log(eta_min)[:, None] * t)  # (n, n_path)
-    etas = np.concatenate([etas, np.zeros((len(lam), 1))], axis=1)
+    L = eq.depth
     n = len(lam)
-    deg = L + 1
-    w = None
-    status = np.full(n, Status.CONVERGED, dtype=np.int8)
-    for j in range(etas.shape[1]):
-        z = lam + 1j * etas[:, j]
-        coeffs = np.tile(p.astype(complex), (n, 1))
-        coeffs[:, 1] -= z  # - z w
-        lead = coeffs[:, -1]
-        comp = np.zeros((n, deg, deg), dtype=complex)
-        comp[:, 1:, :-1] = np.eye(deg - 1)
-        comp[:, :, -1] = -coeffs[:, :-1] / lead[:, None]
-        roots = np.linalg.eigvals(comp)
-        if w is None:
-            w = m1 / z
-        pick = np.argmin(np.abs(roots - w[:, None]), axis=1)
-        w = roots[np.arange(n), pick]
-    # polish the root with Newton on the polynomial at the real axis
-    z = lam.astype(complex)
-    for _ in range(3):
-        P = s * (1 + w) * (c + w) ** L - z * w
-        dP = s * ((c + w) ** L + L * (1 + w) * (c + w) ** (L - 1)) - z
-        w = w - P / dP
-    wrong = w.imag > 1e-10 * (1 + np.abs(w))
-    status[wrong] = Status.WRONG_BRANCH
-    return w, status
+    logS = L * math.log(eq.sigma_w2 * v * c) - math.log(c)
+    logz = np.log(lam)
+    lzs = logz - logS  # log(z/S)
+    # |r| where c r^{L+1} or (1 - c) r^L first balances z/S (r = 1 at large z)
+    log_kappa = np.minimum(0.0, (lzs - math.log(c)) / (L + 1))
+    if c < 1:
+        log_kappa = np.minimum(log_kappa, (lzs - math.log1p(-c)) / L)
+    kappa = np.exp(log_kappa)
+    # coefficients of R^{L+1}, R^L, R^1, R^0 in logarithms, normalised by the largest
+    with np.errstate(divide="ignore"):
+        logc = np.stack([math.log(c) + (L + 1) * log_kappa, np.log1p(-c) + L * log_kappa + 0 * lzs,
+                         lzs + log_kappa, lzs], axis=1)
+    logc -= np.max(logc, axis=1, keepdims=True)
+    k = np.exp(logc)
+    coeffs = np.zeros((n, L + 2), dtype=complex)
+    coeffs[:, 0] = k[:, 3]
+    coeffs[:, 1] = -k[:, 2]
+    coeffs[:, L] += k[:, 1]
+    coeffs[:, L + 1] = k[:, 0]
+    roots = _companion_roots(coeffs)  # (n, L+1)
+    with np.errstate(all="ignore"):
+        r = kappa[:, None] * roots
+        vu = 1 - 1 / r
+        t_all = np.log(np.abs(vu)) - 1j * np.arctan2(-vu.imag + 0.0, vu.real) - math.log(v)
+        flat_t = t_all.ravel()
+        lz = np.repeat(logz + 0j, L + 1)
+        G, _, m, nn, floor = eq.log_residual(flat_t, lz)
+    G = np.abs(G).reshape(n, L + 1)
+    size = (1 + np.abs(flat_t)).reshape(n, L + 1)
+    im_t = t_all.imag
+    # the candidates: on the principal branch of G (to well above rounding: the root of the
+    # polynomial carries the companion matrix's backward error) and on the physical sheet,
+    # u in the closed lower half-plane (Im w has the sign of Im u; |Im w| may be 1e-50 |w|)
+    cand = (G <= 1e-6 * size) & (im_t <= 1e-9) & (im_t >= -np.pi - 1e-9)
+    above = np.zeros(n, dtype=bool) if outside is None else np.asarray(outside, dtype=bool)
+    if above.any():  # keep the smallest real u among the candidates
+        re_t = np.where(cand, t_all.real, np.inf)
+        first = np.argmin(re_t, axis=1)
+        cand[above] = False
+        cand[np.flatnonzero(above), first[above]] = np.isfinite(re_t[above, first[above]])
+    count = cand.sum(axis=1)
+    pick = np.argmax(cand, axis=1)
+    t = t_all[np.arange(n), pick]
+    t, ok, _ = _newton(eq, t, logz + 0j, 20, 0.0, keep_lower=False)
+    status = np.where(ok, Status.CONVERGED, Status.NOT_CONVERGED).astype(np.int8)
+    status[count != 1] = Status.AMBIGUOUS_ROOT
+    return t, _branch_check(eq, t, logz + 0j, status)

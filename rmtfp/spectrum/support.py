@@ -58,9 +58,11 @@ class Support:
         return {"lambda_max": self.lambda_max, "atom": self.atom, "w_edge": self.w_edge, "params": dict(self.params)}
 
 
-def _two_point_edge(L: int, s: float, c: float):
-    w = (-(L - 1) + math.sqrt((L - 1) ** 2 + 4 * L * c)) / (2 * L)
-    return s * (1 + w) * (c + w) ** L / w, w
+def _two_point_edge(L: int, log_s: float, c: float):
+    """(lambda_max, w at the edge); lambda_max formed in logarithms (s = sigma_w^{2L} v^L overflows first)."""
+    w = 2 * c / ((L - 1) + math.sqrt((L - 1) ** 2 + 4 * L * c))  # the root of L w^2 + (L-1) w - c, no cancellation
+    log_lmax = log_s + math.log1p(w) + L * math.log(c + w) - math.log(w)
+    return (math.exp(log_lmax) if log_lmax < 709.7 else math.inf), w
 
 
 def support(activation, depth: int, sigma_w2: float = 1.0, q: Optional[float] = None, sigma_b2: float = 0.0,
@@ -121,7 +123,7 @@ def support(activation, depth: int, sigma_w2: float = 1.0, q: Optional[float] = 
             vals, probs = act._discrete_law(q if q is not None else 1.0)
             c, v = float(probs[0]), float(vals[0])
         if dps is None:
-            lmax, w = _two_point_edge(L, (sigma_w2 * v) ** L, c)
+            lmax, w = _two_point_edge(L, L * math.log(sigma_w2 * v), c)
             return Support(lmax, atom, w, params)
         with workdps(dps):
             vm, cm = _exact_two_point(act, q)
@@ -163,16 +165,17 @@ def _generic_edge(act: Activation, L: int, sigma_w2: float, q):
     ucut = 1.0 / act.d2_max
 
     def lam_of_x(x):
+        # log lambda(u) = L log sigma_w^2 + log(1 + m) + (L - 1) log m - L log u: no overflow at any depth
         u = ucut * x
         m = np.real(act.mgf_d2(np.asarray(u, dtype=complex), q))
         with np.errstate(all="ignore"):
-            return sigma_w2**L * (1 + m) * m ** (L - 1) / u**L, m
+            return L * math.log(sigma_w2) + np.log1p(m) + (L - 1) * np.log(m) - L * np.log(u), m
 
     s = np.linspace(-20.0, 30.0, 600)
     x = 1.0 / (1.0 + np.exp(-s))
     x = x[x < 1 - 1e-13]
     lam, _ = lam_of_x(x)
-    ok = np.isfinite(lam) & (lam > 0)
+    ok = np.isfinite(lam)  # log lambda
     if not ok.any():
         raise ConvergenceError(f"could not locate the spectral edge for {act.name!r}")
     # first local minimum from small u (large lambda)
@@ -188,5 +191,5 @@ def _generic_edge(act: Activation, L: int, sigma_w2: float, q):
 
     r = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
     xx = 1.0 / (1.0 + math.exp(-r.x))
-    lmax, m = lam_of_x(np.array([xx]))
-    return float(lmax[0]), ucut * xx, float(m[0])
+    log_lmax, m = lam_of_x(np.array([xx]))
+    return (math.exp(log_lmax[0]) if log_lmax[0] < 709.7 else math.inf), ucut * xx, float(m[0])
