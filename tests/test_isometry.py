@@ -2,8 +2,6 @@
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,10 +66,7 @@ def test_bad_input():
 
 @pytest.fixture
 def validation_pkg():
-    root = str(Path(__file__).resolve().parents[1])
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    import validation
+    from rmtfp import validation  # the repository's validation/ folder, installed as rmtfp.validation
 
     return validation
 
