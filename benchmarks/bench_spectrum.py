@@ -21,7 +21,12 @@ Figures, all measured in this one run:
    solver this replaced (measured on the same machine before the change:
    0.043 s ReLU, 0.061 s hard-tanh, for 1000 points from 1e-6 lambda_max);
    target: within 3x.
-6. orthogonal weights: hard-tanh, L = 8, 1000 lambda points, float64,
+6. High precision and certified densities (python-flint), all ratios to the
+   float64 time of the same 1000 points measured in this run:
+   dps = 30 by the flint route (target <= 20x) beside the mpmath route, for
+   linear, ReLU and hard-tanh; erf at dps = 200 per 100 points (target < 1 s;
+   mpmath on one point beside it); certify=True at 53 bits (target <= 50x).
+7. orthogonal weights: hard-tanh, L = 8, 1000 lambda points, float64,
    against the Gaussian route at the same parameters; accuracy of each
    against an independent route (orthogonal: the layer system of
    rmtfp.spectrum.layered with the weight factor; Gaussian: the polynomial
@@ -38,6 +43,7 @@ import mpmath
 import numpy as np
 
 from rmtfp import Status, density, fuss_catalan_density, fuss_catalan_lambda_max, support
+from rmtfp.spectrum.arb import have_flint
 
 
 def best_of(f, repeat=3):
@@ -140,9 +146,55 @@ def depth_section():
               f"ratio {t / before:.2f})")
     print(f"   targets (err <= 1e-9, all converged, L = 10 within 3x): {'met' if ok else 'NOT met'}")
 
+    high_precision()
+
+
+def high_precision():
+    """Section 6 (see module doc)."""
+    if not have_flint():
+        print("6. skipped: python-flint is not installed (pip install 'rmtfp[flint]')")
+        return
+    print("6. high precision and certification, 1000 points (ratios to float64 in this run)")
+    print(f"{'case':>28} {'float64 s':>10} {'flint dps=30':>13} {'ratio':>7} {'mpmath dps=30':>14} {'ratio':>7} "
+          f"{'certify s':>10} {'ratio':>7} {'certified':>10}")
+    cases = [("linear L=3", "linear", 3, {}), ("relu L=3 sigma_w2=2", "relu", 3, dict(sigma_w2=2.0)),
+             ("hardtanh L=3 (1.5, 0.1)", "hardtanh", 3, dict(sigma_w2=1.5, sigma_b2=0.1))]
+    ok30 = okc = True
+    for label, act, L, kw in cases:
+        lmax = support(act, L, **kw).lambda_max
+        lam = np.linspace(1e-3 * lmax, 0.99 * lmax, 1000)
+        t64, _ = best_of(lambda: density(lam, act, L, **kw))
+        tfl, rf = best_of(lambda: density(lam, act, L, dps=30, backend="flint", **kw), repeat=1)
+        tmp, _ = best_of(lambda: density(lam, act, L, dps=30, backend="mpmath", **kw), repeat=1)
+        tce, rc = best_of(lambda: density(lam, act, L, certify=True, **kw), repeat=1)
+        n_cert = int(np.sum(rc.status == Status.CERTIFIED))
+        ok30 &= tfl / t64 <= 20 and rf.converged
+        okc &= tce / t64 <= 50
+        print(f"{label:>28} {t64:10.4f} {tfl:13.3f} {tfl / t64:7.1f} {tmp:14.3f} {tmp / t64:7.1f} {tce:10.3f} "
+              f"{tce / t64:7.1f} {n_cert:>5}/1000")
+    print(f"   targets (flint dps=30 <= 20x float64; certify <= 50x float64): "
+          f"{'met' if ok30 else 'NOT met'}; {'met' if okc else 'NOT met'}")
+    kw = dict(sigma_w2=1.5, sigma_b2=0.1)
+    lmax = support("erf", 3, **kw).lambda_max
+    lam = np.linspace(1e-3, 0.99 * lmax, 10)
+    t200, r200 = best_of(lambda: density(lam, "erf", 3, dps=200, backend="flint", **kw), repeat=1)
+    tmp1, _ = best_of(lambda: density(lam[5:6], "erf", 3, dps=50, backend="mpmath", **kw), repeat=1)
+    print(f"   erf L=3 dps=200 by flint, 10 points: {t200:.2f} s = {10 * t200:.1f} s per 100 points "
+          f"({r200.n_failed} not converged; target < 1 s per 100); mpmath, one point at dps=50: {tmp1:.2f} s")
+    lam = np.linspace(0.05 * lmax, 0.95 * lmax, 3)
+    t64, _ = best_of(lambda: density(lam, "erf", 3, **kw))
+    tce, rc = best_of(lambda: density(lam, "erf", 3, certify=True, **kw), repeat=1)
+    print(f"   erf L=3 certify=True, 3 points: {tce:.2f} s = {tce / t64:.0f}x float64 "
+          f"({int(np.sum(rc.status == Status.CERTIFIED))}/3 certified)")
+    for L in (25, 100, 1000):
+        lam = np.geomspace(1e-300, 1.0, 20)
+        tce, rc = best_of(lambda: density(lam, "relu", L, sigma_w2=2.0, certify=True), repeat=1)
+        print(f"   relu L={L} sigma_w2=2, 20 points on [1e-300, 1] (log grid), certify=True: {tce:.2f} s, "
+              f"{int(np.sum(rc.status == Status.CERTIFIED))}/20 certified")
+
 
 def orthogonal_route():
-    """Figure 6 (see the module documentation)."""
+    """Section 7 (see the module documentation)."""
     from rmtfp.spectrum.layered import density_layered
     from rmtfp.spectrum.weights import architecture
 
@@ -160,7 +212,7 @@ def orthogonal_route():
             ref = density_layered(lam, act, [q] * L, sw2, arch=architecture("orthogonal", None, L, sw2))[0]
         times[weights] = t
         errs[weights] = float(np.max(np.abs(res.density - ref) / np.maximum(np.abs(ref), 1e-300)))
-        print(f"6. hard-tanh L = {L} (sigma_w2 = {sw2}, sigma_b2 = {sb2}, q* = {q:.6f}), {weights:>10} weights, "
+        print(f"7. hard-tanh L = {L} (sigma_w2 = {sw2}, sigma_b2 = {sb2}, q* = {q:.6f}), {weights:>10} weights, "
               f"1000 points float64: {t:.3f} s, {res.n_failed} not converged, max rel. error {errs[weights]:.1e} "
               f"against the {'polynomial' if weights == 'gaussian' else 'layer-system'} route")
     ratio = times["orthogonal"] / times["gaussian"]

@@ -126,6 +126,25 @@ def test_arbitrary_precision_route():
     assert float(se30.lambda_max) == pytest.approx(se15.lambda_max, rel=1e-8)
 
 
+def test_arbitrary_precision_with_q_star_and_an_atom():
+    """hard-tanh with q = q* at dps = 30 (q* an mpf, an atom at 0) against float64 to its rounding."""
+    lam = [0.5, 1.0]
+    r64 = density(lam, "hardtanh", 4, sigma_w2=1.5, sigma_b2=0.1, weights="orthogonal")
+    r30 = density(lam, "hardtanh", 4, sigma_w2=1.5, sigma_b2=0.1, weights="orthogonal", dps=30)
+    assert r30.converged and r30.params["dps"] == 30
+    # float64 Newton stops at a residual of a few ulps, amplified by 1/|F'| ~ 10 near the bulk
+    np.testing.assert_allclose([float(x) for x in r30.density], r64.density, rtol=1e-11)
+
+
+@pytest.mark.parametrize("kw", [dict(certify=True), dict(dps=20, backend="flint")])
+def test_arb_route_refuses_other_ensembles(kw):
+    pytest.importorskip("flint", reason="the Arb route needs python-flint (rmtfp[flint])")
+    with pytest.raises(ValueError, match="square layers with Gaussian weights"):
+        density([0.5], "relu", 3, weights="orthogonal", **kw)
+    with pytest.raises(ValueError, match="square layers with Gaussian weights"):
+        density([0.5], "relu", 2, widths=(1, 2, 1), **kw)
+
+
 def test_edge_is_where_the_density_vanishes():
     s = support("erf", 4, sigma_w2=1.5, weights="orthogonal")
     lmax = float(s.lambda_max)

@@ -232,7 +232,7 @@ def density_arch(lam, act, arch: Architecture, q, dps, method, mgf_method, optio
     from .layered import density_layered
     from .solvers import Status
 
-    sup = support_arch(act, arch, q)
+    sup = support_arch(act, arch, None if q is None else float(q))  # a dps q* is an mpf: the support is float64
     params = dict(params, weights=arch.law.name, widths=list(arch.widths) if not arch.square else None,
                   atoms=[[float(a), float(m)] for a, m in sup.atoms],
                   lambda_max_continuous=float(sup.lambda_max_continuous))

@@ -63,6 +63,10 @@ class Status(enum.IntEnum):
     OUT_OF_RANGE = 5
     #: the polynomial has no root, or more than one, on the physical branch
     AMBIGUOUS_ROOT = 6
+    #: proven by ball arithmetic: lower <= rho <= upper (density(..., certify=True))
+    CERTIFIED = 7
+    #: certify=True could not prove this point (no enclosure)
+    NOT_CERTIFIED = 8
 
     @classmethod
     def names(cls, codes) -> list[str]:
