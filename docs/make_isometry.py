@@ -50,7 +50,7 @@ def spectra_figure():
             for L in DEPTHS:
                 sup = rmtfp.support(act, L, sigma_w2=sw2, q=q, weights=weights)
                 top = float(sup.params.get("lambda_max_continuous", sup.lambda_max))
-                lam = np.geomspace(1e-6, top, 300)
+                lam = np.geomspace(1e-6, 0.999 * top, 300)  # inverse-square-root edges (ReLU, orthogonal, L = 2)
                 r = rmtfp.density(lam, act, L, sigma_w2=sw2, q=q, weights=weights)
                 rho, status = np.asarray(r.density, dtype=float).copy(), np.asarray(r.status).copy()
                 bad = status != 0

@@ -259,7 +259,7 @@ def density_arch(lam, act, arch: Architecture, q, dps, method, mgf_method, optio
     raw = _solve(eq, lam, method, options, cont, params)  # (DensityResult, t = log u)
     res = _gap(raw[0], sup, method)
     if dps is None:
-        return res
+        return _second_route(res, act, arch, q) if method == "newton" else res
     sw2 = arch.sigma_w2 if isinstance(arch.sigma_w2, mpmath.mpf) else mpmath.mpf(arch.sigma_w2)
     q_mp = None if q is None else (q if isinstance(q, mpmath.mpf) else mpmath.mpf(q))
     with workdps(dps):
@@ -267,6 +267,29 @@ def density_arch(lam, act, arch: Architecture, q, dps, method, mgf_method, optio
         out = _gap(_solve(eq, lam, method, options, cont, params, raw if method == "newton" else None)[0], sup,
                    method)
     return dataclasses.replace(out, density=round_to(out.density, dps), w=round_to(out.w, dps))
+
+
+def _second_route(res, act, arch: Architecture, q):
+    """Points the single equation did not solve (status != 0), solved again by the layer system.
+
+    The system (:mod:`rmtfp.spectrum.layered`, with Q(w) of the weight law) is an independent route;
+    a point keeps the status of the second route, and ``params["second_route"]`` counts the points it
+    solved.
+    """
+    from .layered import density_layered
+
+    bad = np.flatnonzero(res.status != 0)
+    if bad.size == 0:
+        return res
+    dens, w, status = density_layered(res.lam[bad], act, [q if q is not None else 1.0] * arch.depth,
+                                      arch.sigma_w2, arch=arch)
+    rho, st, ww = res.density.copy(), res.status.copy(), res.w.copy()
+    good = np.asarray(status) == 0
+    rho[bad[good]] = np.asarray(dens)[good]
+    ww[bad[good]] = np.asarray(w)[good]
+    st[bad[good]] = 0
+    return dataclasses.replace(res, density=rho, w=ww, status=st,
+                               params=dict(res.params, second_route=int(good.sum())))
 
 
 def _gap(res, sup, method):
