@@ -26,6 +26,12 @@ Figures, all measured in this one run:
    dps = 30 by the flint route (target <= 20x) beside the mpmath route, for
    linear, ReLU and hard-tanh; erf at dps = 200 per 100 points (target < 1 s;
    mpmath on one point beside it); certify=True at 53 bits (target <= 50x).
+7. orthogonal weights: hard-tanh, L = 8, 1000 lambda points, float64,
+   against the Gaussian route at the same parameters; accuracy of each
+   against an independent route (orthogonal: the layer system of
+   rmtfp.spectrum.layered with the weight factor; Gaussian: the polynomial
+   roots).  Target: orthogonal within 2x of the Gaussian time, both errors
+   <= 1e-8.
 """
 
 from __future__ import annotations
@@ -114,6 +120,7 @@ def main(argv=None):
     print(f"4. linear L = 2, dps = 30, 50 points: max error {mpmath.nstr(err, 3)} vs exact at 30 digits "
           f"(target <= 1e-25), {t:.2f} s")
     depth_section()
+    orthogonal_route()
 
 
 def depth_section():
@@ -184,6 +191,33 @@ def high_precision():
         tce, rc = best_of(lambda: density(lam, "relu", L, sigma_w2=2.0, certify=True), repeat=1)
         print(f"   relu L={L} sigma_w2=2, 20 points on [1e-300, 1] (log grid), certify=True: {tce:.2f} s, "
               f"{int(np.sum(rc.status == Status.CERTIFIED))}/20 certified")
+
+
+def orthogonal_route():
+    """Section 7 (see the module documentation)."""
+    from rmtfp.spectrum.layered import density_layered
+    from rmtfp.spectrum.weights import architecture
+
+    act, L, sw2, sb2 = "hardtanh", 8, 1.5, 0.1
+    times, errs = {}, {}
+    for weights in ("gaussian", "orthogonal"):
+        sup = support(act, L, sigma_w2=sw2, sigma_b2=sb2, weights=weights)
+        top = float(sup.params.get("lambda_max_continuous", sup.lambda_max))
+        lam = np.linspace(1e-3 * top, 0.999 * top, 1000)
+        t, res = best_of(lambda: density(lam, act, L, sigma_w2=sw2, sigma_b2=sb2, weights=weights))
+        q = res.params["q"]
+        if weights == "gaussian":
+            ref = density(lam, act, L, sigma_w2=sw2, sigma_b2=sb2, method="polynomial").density
+        else:
+            ref = density_layered(lam, act, [q] * L, sw2, arch=architecture("orthogonal", None, L, sw2))[0]
+        times[weights] = t
+        errs[weights] = float(np.max(np.abs(res.density - ref) / np.maximum(np.abs(ref), 1e-300)))
+        print(f"7. hard-tanh L = {L} (sigma_w2 = {sw2}, sigma_b2 = {sb2}, q* = {q:.6f}), {weights:>10} weights, "
+              f"1000 points float64: {t:.3f} s, {res.n_failed} not converged, max rel. error {errs[weights]:.1e} "
+              f"against the {'polynomial' if weights == 'gaussian' else 'layer-system'} route")
+    ratio = times["orthogonal"] / times["gaussian"]
+    ok = ratio <= 2 and max(errs.values()) <= 1e-8
+    print(f"   orthogonal / Gaussian time: {ratio:.2f} (target <= 2, errors <= 1e-8): {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -21,9 +21,10 @@ __version__ = "0.1.0"
 #: subpackages whose ``__all__`` is re-exported at the top level, in this order
 _REEXPORTED = ("dynamics", "sampling", "spectrum")
 #: modules reachable as attributes (``rmtfp.activations``)
-_MODULES = ("activations", "ensembles", "training", "dynamics", "sampling", "spectrum", "precision", "plotting")
+_MODULES = ("activations", "ensembles", "training", "dynamics", "sampling", "spectrum", "precision", "plotting",
+            "criticality")
 _EAGER = ["__version__", "activations", "ensembles", "training", "Activation", "ConvergenceError", "RmtfpError",
-          "UnresolvedWarning"]
+          "UnresolvedWarning", "criticality", "isometry"]
 
 
 def _all() -> list:
@@ -40,6 +41,8 @@ def __getattr__(name: str):
         value = importlib.import_module(f".{name}", __name__)
     elif name == "Activation":
         value = importlib.import_module(".activations", __name__).Activation
+    elif name == "isometry":
+        value = importlib.import_module(".criticality", __name__).isometry
     else:
         for module in _REEXPORTED:
             mod = importlib.import_module(f".{module}", __name__)

@@ -23,7 +23,7 @@ from .errors import ConvergenceError
 
 __all__ = ["main", "build_parser"]
 
-SUBCOMMANDS = ("esd", "sample", "basins", "qstats", "beta_scan", "train_demo", "validate")
+SUBCOMMANDS = ("esd", "sample", "basins", "qstats", "beta_scan", "train_demo", "validate", "phase")
 #: options naming a file the command writes: checked before any work is done
 OUTPUT_FILES = ("plot", "save", "save_weights")
 

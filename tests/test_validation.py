@@ -28,7 +28,7 @@ from rmtfp.validation import report as vreport
 from rmtfp.validation._common import (CORRECTED, ERROR, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, STATUSES, Check,
                                       jsonable, proportion_interval, proportion_verdict)
 
-CLAIMS = validation.available()
+CLAIMS = validation.available("all")  # `rmtfp validate` runs both groups (papers, isometry) by default
 
 
 @pytest.fixture(scope="module")
@@ -226,8 +226,25 @@ def _claim15(c):
         assert (f["kind"] == "stable") == (f["spectral_radius"] < 1 - 1e-8)
 
 
+def _claim101(c):
+    # ReLU: spread exactly 2L (Gaussian) and L (orthogonal), whatever the sampled networks say
+    n = c["numbers"]
+    for L, w, v in zip(n["depth"], n["weights"], n["spread"]):
+        assert v == pytest.approx(2 * L if w == "gaussian" else L, rel=1e-9)
+    assert c["status"] == REPRODUCED
+
+
+def _claim102(c):
+    n = c["numbers"]
+    assert n["erf_orthogonal_spread"][-1] < 0.05 and n["hardtanh_orthogonal_spread"][-1] < 0.05
+    L = c["params"]["depth"]
+    assert n["erf_gaussian_spread"][-1] == pytest.approx(L, rel=0.05)
+    assert c["status"] == REPRODUCED
+
+
 SPECIFIC = {1: _claim1, 2: _claim2, 3: _claim3, 4: _claim4, 5: _claim5, 6: _claim6, 7: _claim7, 8: _claim8,
-            9: _claim9, 10: _claim10, 11: _claim11, 12: _claim12, 13: _claim13, 14: _claim14, 15: _claim15}
+            9: _claim9, 10: _claim10, 11: _claim11, 12: _claim12, 13: _claim13, 14: _claim14, 15: _claim15,
+            101: _claim101, 102: _claim102}
 
 
 def test_every_claim_has_a_specific_test():

@@ -38,7 +38,7 @@ from rmtfp.errors import UnresolvedWarning
 
 from ._common import CORRECTED, ERROR, MODES, REPRODUCED, STATUSES, Check, check_mode, settings
 
-__all__ = ["CLAIMS", "ClaimRecord", "available", "load", "run_claim", "STATUSES", "MODES", "settings"]
+__all__ = ["CLAIMS", "ISOMETRY_CLAIMS", "GROUPS", "group_of", "ClaimRecord", "available", "load", "run_claim", "STATUSES", "MODES", "settings"]
 
 #: claim number -> module name (``validation.<name>``)
 CLAIMS = {
@@ -59,17 +59,35 @@ CLAIMS = {
     15: "claim15_proposition2",
 }
 
+#: claims beyond the two papers (dynamical isometry, Pennington, Schoenholz & Ganguli 2017/2018): group "isometry"
+ISOMETRY_CLAIMS = {
+    101: "iso01_relu_no_isometry",
+    102: "iso02_orthogonal_sigmoidal_isometry",
+}
+#: the claim groups of ``rmtfp validate --group``
+GROUPS = {"papers": CLAIMS, "isometry": ISOMETRY_CLAIMS}
 
-def available() -> list:
-    """The claim numbers, in order."""
-    return sorted(CLAIMS)
+
+def group_of(number: int) -> str:
+    """"papers" or "isometry"."""
+    return "isometry" if number in ISOMETRY_CLAIMS else "papers"
+
+
+def available(group: str = "papers") -> list:
+    """The claim numbers of ``group`` ("papers", "isometry" or "all"), in order."""
+    if group == "all":
+        return sorted(CLAIMS) + sorted(ISOMETRY_CLAIMS)
+    if group not in GROUPS:
+        raise ValueError(f"group must be one of {sorted(GROUPS) + ['all']}, got {group!r}")
+    return sorted(GROUPS[group])
 
 
 def load(number: int) -> ModuleType:
     """The module of claim ``number``."""
-    if number not in CLAIMS:
-        raise ValueError(f"claim number must be one of {available()}, got {number!r}")
-    return importlib.import_module(f"{__name__}.{CLAIMS[number]}")
+    names = {**CLAIMS, **ISOMETRY_CLAIMS}
+    if number not in names:
+        raise ValueError(f"claim number must be one of {available('all')}, got {number!r}")
+    return importlib.import_module(f"{__name__}.{names[number]}")
 
 
 @dataclasses.dataclass
@@ -195,7 +213,7 @@ def run_claim(number: int, mode: str = "quick") -> ClaimRecord:
     try:
         mod = load(number)
     except Exception as exc:  # noqa: BLE001 - a module that does not import is an error of its claim
-        rec = ClaimRecord(number=number, slug=CLAIMS.get(number, f"claim{number}"), title=f"claim {number}",
+        rec = ClaimRecord(number=number, slug={**CLAIMS, **ISOMETRY_CLAIMS}.get(number, f"claim{number}"), title=f"claim {number}",
                           source="", claim="", criterion="", mode=mode)
         rec.fail("import", exc)
         return rec

@@ -62,6 +62,14 @@ def add_figures(rec: ClaimRecord, out_dir, dpi: int = 110) -> ClaimRecord:
     return rec
 
 
+#: the line that separates the papers' claims from those of group "isometry" (numbers >= 101)
+ISOMETRY_HEADING = "-- beyond the papers: dynamical isometry (group isometry) --"
+
+
+def _starts_isometry(records, i: int) -> bool:
+    return records[i].number >= 101 and (i == 0 or records[i - 1].number < 101)
+
+
 def summary_rows(records: Sequence[ClaimRecord]) -> list:
     """(number, title, status, seconds) per claim."""
     return [(r.number, r.title, r.status, sum(r.timing.values())) for r in records]
@@ -71,7 +79,9 @@ def format_table(records: Sequence[ClaimRecord], width: int = 120) -> str:
     """The plain-text summary table printed by ``rmtfp validate``."""
     head = f"{'#':>3}  {'status':<27} {'time':>7}  claim"
     lines = [head, "-" * width]
-    for n, title, status, secs in summary_rows(records):
+    for i, (n, title, status, secs) in enumerate(summary_rows(records)):
+        if _starts_isometry(records, i):
+            lines.append(ISOMETRY_HEADING)
         room = max(20, width - 42)
         t = title if len(title) <= room else title[:room - 3] + "..."
         lines.append(f"{n:>3}  {status:<27} {secs:6.1f}s  {t}")
@@ -120,7 +130,9 @@ def _markdown(records: Sequence[ClaimRecord], meta: dict) -> str:
             "message and traceback below). Every status comes from the measured numbers by the criterion stated "
             "under the claim.", ""]
     out += ["| # | claim | status | time (s) |", "|---|---|---|---|"]
-    for r in records:
+    for i, r in enumerate(records):
+        if _starts_isometry(records, i):
+            out.append(f"| | **{ISOMETRY_HEADING.strip('- ')}** | | |")
         out.append(f"| {r.number} | [{r.title}](#claim-{r.number}) | **{r.status}** | {sum(r.timing.values()):.1f} |")
     out.append("")
     for r in records:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ConvergenceError
 from . import dump_json, parse_range
-from ._options import add_activation, add_output, add_progress, parse_floats, print_csv, wrote
+from ._options import add_activation, add_output, add_progress, add_weights, parse_floats, print_csv, wrote
 
 __all__ = ["register", "run"]
 
@@ -65,6 +65,10 @@ def register(subparsers) -> None:
     comp.add_argument("--backend", choices=["mpmath", "flint"], default=None,
                       help="arithmetic of --dps (default: flint when installed and the law has a closed form)")
     comp.add_argument("--method", default="auto", choices=["auto", "newton", "polynomial", "iteration"])
+    add_weights(model, default="normal", choices=("normal", "orthogonal"),
+                extra_help="; the theory's weight ensemble (orthogonal: W = sigma_w O, O Haar)")
+    model.add_argument("--widths", type=lambda t: [float(v) for v in parse_range(t, "--widths")], default=None,
+                       help="layer widths n_0,...,n_L (rectangular layers; only the ratios matter; float64)")
     add_progress(comp)
     out = p.add_argument_group("output")
     add_output(p, group=out, plot="esd.png", csv="lam,density,status")
@@ -96,7 +100,7 @@ def run(args) -> int:
         raise ValueError(f"--q with one value per layer is solved in float64 only; drop --dps (got --dps {args.dps})")
     if lam is None:
         sup = support(args.activation, args.depth, sigma_w2=args.sigma_w2, q=args.q,
-                      sigma_b2=args.sigma_b2)
+                      sigma_b2=args.sigma_b2, weights=_ensemble(args), widths=args.widths)
         lmax = float(sup.lambda_max)
         lam = np.geomspace(lmax * 1e-6, 1.05 * lmax, 400) if args.log else np.linspace(lmax * 1e-3, 1.05 * lmax, 400)
     res = solve_in_chunks(args, lam)
@@ -130,6 +134,8 @@ def run(args) -> int:
         print(f"# activation={pr['activation']} depth={pr['depth']} sigma_w2={pr['sigma_w2']} "
               f"sigma_b2={pr['sigma_b2']} q={q} method={pr['method']}")
         print(f"# atom at 0: {float(res.atom):.12g}   lambda_max: {float(res.lambda_max):.12g}")
+        if len(pr.get("atoms") or ()) > 1:  # orthogonal weights: atoms away from 0
+            print("# atoms (lambda, mass): " + ", ".join(f"({a:.12g}, {m:.12g})" for a, m in pr["atoms"]))
         print(f"{'lam':>22} {'density':>24}  status")
         for x, y, s in zip(res.lam, dens, names):
             print(f"{float(x):22.15g} {y:>24}  {s}")
@@ -144,6 +150,11 @@ def run(args) -> int:
               f"(status column; {reasons})", file=sys.stderr)
         return 3
     return 0
+
+
+def _ensemble(args):
+    """The theory's ``weights=``: None (Gaussian, the default) or "orthogonal"."""
+    return None if args.weights in (None, "normal") else args.weights
 
 
 def _digits(value, dps) -> str:
@@ -167,7 +178,7 @@ def solve_in_chunks(args, lam):
 
     lam = np.asarray(lam, dtype=float)
     kwargs = dict(sigma_w2=args.sigma_w2, q=args.q, sigma_b2=args.sigma_b2, dps=args.dps, method=args.method,
-                  backend=args.backend, certify=args.certify)
+                  backend=args.backend, certify=args.certify, weights=_ensemble(args), widths=args.widths)
     n = lam.size
     if args.dps is None and n <= FLOAT64_CHUNK:
         with np.errstate(over="ignore", under="ignore"):  # rounding of extreme lambda is judged by the status

@@ -66,7 +66,10 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="rmtfp-report", metavar="DIR",
                    help="report directory (default: rmtfp-report)")
     p.add_argument("--only", type=parse_only, default=None, metavar="LIST",
-                   help="claims to run, e.g. 3,7 or 1-5 (default: all)")
+                   help="claims to run, e.g. 3,7 or 1-5 (default: all of --group)")
+    p.add_argument("--group", choices=["papers", "isometry", "all"], default="all",
+                   help="papers: the claims of the two papers (1-15); isometry: dynamical isometry beyond them "
+                        "(101-); all (default)")
     add_workers(p, kind="processes for the ensembles of networks", default="up to 2 usable cores")
     add_scheduler(p)
     add_progress(p)
@@ -82,10 +85,10 @@ def run(args) -> int:
     from rmtfp.validation import report
     from rmtfp.validation._common import single_threaded_blas
 
-    numbers = args.only if args.only is not None else validation.available()
-    unknown = [n for n in numbers if n not in validation.CLAIMS]
+    numbers = args.only if args.only is not None else validation.available(args.group)
+    unknown = [n for n in numbers if n not in validation.available("all")]
     if unknown:
-        raise ValueError(f"--only: no claim {unknown}; the claims are {validation.available()}")
+        raise ValueError(f"--only: no claim {unknown}; the claims are {validation.available('all')}")
     check_writable_dir(args.out, "--out")
     if args.workers is not None:
         validation.settings.workers = args.workers
@@ -106,7 +109,7 @@ def run(args) -> int:
             records.append(rec)
             bar.update(1)
     total = time.perf_counter() - t0
-    meta = {"mode": args.mode, "claims": ",".join(str(n) for n in numbers),
+    meta = {"mode": args.mode, "group": args.group, "claims": ",".join(str(n) for n in numbers),
             "started": started.isoformat(timespec="seconds"), "total_seconds": round(total, 2),
             "workers": validation.settings.workers, "rmtfp": rmtfp.__version__,
             "python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform(),

@@ -482,6 +482,7 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     state = x0.copy()
 
     idx = np.arange(m_total)
+    bud = budget.copy()  # the budgets of the starts still in the batch
     x = x0.copy()
     hist = np.empty((max_period, m_total, n))  # ring: hist[k % P] = x^k
     hist[0] = x
@@ -493,17 +494,18 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
         with np.errstate(invalid="ignore", over="ignore"):
             ynorm = _norm(y)
             step = _norm(y - x)
-        last = budget[idx] == m
-        test = np.ones(idx.size, dtype=bool) if early else last
-        div = ~np.isfinite(ynorm) | (ynorm > radius)
-        fp = test & ~div & (step < tol)
+        last = bud == m
+        div = ~(ynorm <= radius)  # not finite, or beyond the radius
+        fp = ~div & (step < tol)
+        if not early:
+            fp &= last
         left = ~(div | fp)
         cyc_p = np.zeros(idx.size, dtype=int)
         if m >= 2 and max_period >= 2:
             back = hist[[(m - p) % max_period for p in range(2, min(max_period, m) + 1)]] - y  # x^{m-p} - x^m
             with np.errstate(invalid="ignore", over="ignore"):
                 close = np.einsum("pki,pki->pk", back, back) < tol * tol
-            close &= test & left
+            close &= left if early else last & left
             cyc = close.any(axis=0)
             cyc_p[cyc] = close[:, cyc].argmax(axis=0) + 2  # the smallest period that returns
             left &= ~cyc
@@ -519,7 +521,7 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
             cand[idx[out]] = y[out]
             state[idx[~left | out]] = y[~left | out]
             left &= ~out
-            idx, x, y, hist = idx[left], x[left], y[left], hist[:, left]
+            idx, x, y, hist, bud = idx[left], x[left], y[left], hist[:, left], bud[left]
             if idx.size == 0:
                 break
         hist[m % max_period] = y

@@ -211,6 +211,10 @@ def compare_spectrum(result: JacobianSpectrum, k: int = 4, sigma_w2: Optional[fl
                          f"error scale), got n_samples={result.n_samples}")
     k = int_at_least("k", k, 1, integral_floats=True)
     law = result.weights
+    if law.get("kind") == "orthogonal" or "widths" in law:  # orthogonal weights, rectangular layers
+        from .._arch_sampling import compare_arch
+
+        return compare_arch(result, k, per_decade)
     if sigma_w2 is None:
         if result.weight_variance is None:
             raise ValueError(f"weights={law['name']} have infinite variance: the free-probability law does not "

@@ -320,7 +320,7 @@ def sample_jacobian_spectrum(activation: Union[str, Activation], depth: int, wid
                              weights="gaussian", sigma_w2: float = 1.0, sigma_b2: float = 0.0,
                              q: Optional[Union[float, Sequence[float]]] = None, rng=None, dtype=np.float64,
                              batch: Optional[int] = None, progress: bool = False, method: str = "svd",
-                             workers: Optional[int] = None) -> JacobianSpectrum:
+                             workers: Optional[int] = None, widths: Optional[Sequence[int]] = None) -> JacobianSpectrum:
     """Eigenvalues of J J^T for ``n_samples`` independent networks of finite width.
 
     J = D^L W^L ... D^1 W^1 is built from the right, J <- D^l (W^l J), with
@@ -380,6 +380,14 @@ def sample_jacobian_spectrum(activation: Union[str, Activation], depth: int, wid
     workers : int, optional
         Threads that process networks in parallel (default: the usable cores);
         BLAS runs single-threaded meanwhile.
+    widths : sequence of depth + 1 ints, optional
+        n_0, ..., n_L: rectangular layers (W_l is n_l x n_{l-1}, entries of
+        variance sigma_w2/n_{l-1}; ``width`` is then ignored and the
+        eigenvalues are those of the n_L x n_L matrix J J^T).  With
+        ``weights="orthogonal"`` (W_l = sigma_w sqrt(n_l/n_{l-1}) O_l, O_l
+        Haar with orthonormal columns, n_l >= n_{l-1}) or ``widths`` the
+        networks are drawn one at a time by :mod:`rmtfp._arch_sampling`
+        (float64; ``dtype``, ``batch``, ``workers`` and ``progress`` unused).
 
     Returns
     -------
@@ -401,6 +409,11 @@ def sample_jacobian_spectrum(activation: Union[str, Activation], depth: int, wid
     (4, 50)
     """
     depth = int_at_least("depth", depth, 1, integral_floats=True)
+    if widths is not None or (isinstance(weights, str) and weights.strip().lower() in ("orthogonal", "haar")):
+        from .._arch_sampling import arch_of, sample_arch
+
+        law, ws = arch_of(weights, widths, depth, width if widths is not None else int_at_least("width", width, 1))
+        return sample_arch(activation, depth, n_samples, law, ws, sigma_w2, sigma_b2, q, rng, method)
     return _sample(activation, (depth,), width, n_samples, weights, sigma_w2, sigma_b2, q, rng, dtype, batch,
                    progress, method, workers)[0]
 

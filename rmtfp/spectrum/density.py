@@ -171,7 +171,8 @@ def _two_point(act: Activation, q):
 def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float = 1.0,
             q: Optional[Union[float, Sequence[float]]] = None, sigma_b2: float = 0.0,
             dps: Optional[int] = None, method: str = "auto", mgf_method: str = "auto",
-            backend: Optional[str] = None, certify: bool = False, **options) -> DensityResult:
+            backend: Optional[str] = None, certify: bool = False, weights=None, widths=None,
+            **options) -> DensityResult:
     """Eigenvalue density rho(lambda) of J J^T, J = prod_{l=1}^L D_l W_l.
 
     Solves w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) (docs/theory.md; the
@@ -224,6 +225,16 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
         branch, at 64 bits, refined to ``dps`` digits when given.  The result
         then carries ``lower``/``upper`` and the status ``certified`` (or
         ``not_certified``).
+    weights : {"gaussian", "orthogonal"} or sympy expression, optional
+        Weight ensemble (default Gaussian): ``"orthogonal"`` is W_l = sigma_w O_l,
+        O_l Haar; a sympy expression in ``rmtfp.spectrum.weights.M`` is the
+        S-transform s(m) = sigma_w^2 S_{W^T W}(m), s(0) = 1 (square layers).
+        See :mod:`rmtfp.spectrum.weights`; atoms away from 0 are listed in
+        ``params["atoms"]``.
+    widths : sequence of depth + 1 numbers, optional
+        n_0, ..., n_L (only the ratios matter): rectangular layers, W_l of
+        size n_l x n_{l-1} with entries of variance sigma_w2/n_{l-1}; the law
+        is that of the n_L x n_L matrix J J^T (float64, ``method="newton"``).
     **options
         Passed to the solver (``"newton"``: ``eta_min_rel``, ``tol``,
         ``max_newton``, ``max_final``; ``"iteration"``: ``b``, ``N``, ``eps``,
@@ -244,10 +255,14 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     _check_options(method, is_per_layer(q), options)
     lam = check_lam(lam)
     dps = check_dps(dps)
-    backend = _check_backend(backend, certify, dps, method, mgf_method, q, activation)
+    other_arch = _architecture(weights, widths, depth if isinstance(depth, int) and depth >= 1 else 1,
+                               1.0) is not None
+    backend = _check_backend(backend, certify, dps, method, mgf_method, q, activation, other_arch)
     if backend == "flint":
         return _density_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, options)
     if is_per_layer(q):
+        if other_arch:
+            raise ValueError("weights/widths with a per-layer q are not supported; give one q (or None for q*)")
         return _density_layered(lam, activation, depth, q, sigma_w2, sigma_b2, dps, method, mgf_method, options)
     sigma_w2_in, q_in, sigma_b2_in = sigma_w2, q, sigma_b2
     act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
@@ -258,6 +273,13 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
                   q=None if q is None else float(q), q_source=q_source, dps=dps, method=method,
                   mgf_method=mgf_method,
                   **{k: v for k, v in options.items()})
+    arch = _architecture(weights, widths, depth, sigma_w2_in if dps is not None else sigma_w2)
+    if arch is not None:  # other weight ensembles, rectangular layers: rmtfp.spectrum.architectures
+        from .architectures import density_arch
+
+        if dps is not None and q_source == "q_star":
+            q = act.q_star(sigma_w2_in, sigma_b2_in, dps=dps)
+        return density_arch(lam, act, arch, q, dps, method, mgf_method, options, params)
     if method == "auto":
         method = "newton"
         params["method"] = "newton"
@@ -299,8 +321,9 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     return dataclasses.replace(res, density=round_to(res.density, dps), w=round_to(res.w, dps))
 
 
-def _check_backend(backend, certify, dps, method, mgf_method, q, activation) -> str:
-    """Resolve backend=None|"mpmath"|"flint" (see :func:`density`)."""
+def _check_backend(backend, certify, dps, method, mgf_method, q, activation, other_arch=False) -> str:
+    """Resolve backend=None|"mpmath"|"flint" (see :func:`density`); the Arb route solves square Gaussian
+    layers only (``other_arch``: orthogonal or rectangular layers were asked for)."""
     if backend not in (None, "mpmath", "flint"):
         raise ValueError(f"backend must be None, 'mpmath' or 'flint', got {backend!r}")
     if not isinstance(certify, (bool, np.bool_)):
@@ -308,6 +331,9 @@ def _check_backend(backend, certify, dps, method, mgf_method, q, activation) -> 
     if certify and backend == "mpmath":
         raise ValueError("certify=True needs ball arithmetic: backend='flint' (or None), not 'mpmath'")
     wants_flint = bool(certify) or backend == "flint"
+    if wants_flint and other_arch:
+        raise ValueError("backend='flint' and certify=True solve square layers with Gaussian weights; for other "
+                         "weights= or widths= use backend='mpmath' (dps) or float64")
     if wants_flint:
         if method not in ("auto", "newton") or mgf_method != "auto" or is_per_layer(q):
             raise ValueError("backend='flint' and certify=True solve one q with method='newton' and the default "
@@ -318,7 +344,7 @@ def _check_backend(backend, certify, dps, method, mgf_method, q, activation) -> 
         require_flint()
         return "flint"
     if backend is None and dps is not None and method in ("auto", "newton") and mgf_method == "auto" \
-            and not is_per_layer(q) and not options_block_flint(activation):
+            and not is_per_layer(q) and not other_arch and not options_block_flint(activation):
         from .arb import have_flint
 
         return "flint" if have_flint() else "mpmath"
@@ -419,9 +445,10 @@ def _verify(eq: Equation, lam_b, t, status, two_point):
     real_axis = bk.log_upper(bk.carray(lam_b))
     with np.errstate(all="ignore"):
         _, _, w, nn, _ = eq.log_residual(t, real_axis)
-    if eq.dps is not None or two_point is not None or eq.q == 0:
-        return w, nn
-    check = Equation(eq.activation, eq.depth, eq.sigma_w2, eq.q, None, eq.mgf_method, mgf_check=True)
+    if eq.dps is not None or two_point is not None or eq.q == 0 or eq.activation.d2_structure.kind == "discrete":
+        return w, nn  # (a discrete law of D^2 has an exact rational m_K: nothing to check)
+    check = Equation(eq.activation, eq.depth, eq.sigma_w2, eq.q, None, eq.mgf_method, mgf_check=True,
+                     weights=eq.weights)
     conv = np.flatnonzero(status == Status.CONVERGED)
     if conv.size:
         with np.errstate(all="ignore"):
@@ -465,6 +492,16 @@ def _outside_support(lam, sup, depth, two_point) -> np.ndarray:
         lower = float(sup.lambda_max) * ((1 - math.sqrt(c)) / (1 + math.sqrt(c))) ** 2
         out |= lam < lower
     return out
+
+
+def _architecture(weights, widths, depth, sigma_w2):
+    """The :class:`~rmtfp.spectrum.weights.Architecture`, or None for square Gaussian layers."""
+    if weights is None and widths is None:
+        return None
+    from .weights import architecture
+
+    arch = architecture(weights, widths, depth, sigma_w2)
+    return None if arch.law.is_gaussian and arch.square else arch
 
 
 def _reject_zero_inside(lam, dens, status, depth: int, lambda_max) -> None:

@@ -151,6 +151,10 @@ class Equation:
     mgf_check : bool
         Evaluate m_K by the independent check route of
         :meth:`Activation.mgf_kernels` (used to verify float64 roots).
+    weights : WeightLaw, optional
+        The weight ensemble (:mod:`rmtfp.spectrum.weights`); ``None`` is Gaussian.
+        Otherwise u = sigma_w^2 z^{-1/L} w^{1-1/L} (1+w)^{-(1-1/L)} / s(w), and
+        omega = log sigma_w^2 - log s(w) (:meth:`weight_log`).
     """
 
     activation: Activation
@@ -160,6 +164,7 @@ class Equation:
     dps: Optional[int] = None
     mgf_method: str = "auto"
     mgf_check: bool = False
+    weights: Optional[object] = None
 
     def __post_init__(self):
         self.backend = NumpyBackend() if self.dps is None else MpBackend()
@@ -180,6 +185,13 @@ class Equation:
         self._log_d1 = log(d1)
         self.log_m1 = L * log(self._s2 * d1)  # log chi^L
         self._log1p_ratio = log(1 + L * d2 / d1**2)  # log(m_2 / m_1^2)
+        if self._other_weights:
+            # m_2/m_1^2 - 1 = L (E D^4/E[D^2]^2 - 1) - L s_1, s(m) = 1 + s_1 m + ...
+            self._log1p_ratio = log(1 + L * d2 / d1**2 - L - L * float(self.weights.s1))
+
+    @property
+    def _other_weights(self) -> bool:
+        return self.weights is not None and not self.weights.is_gaussian
 
     def mgf(self, u):
         """(m_K(u), m_K'(u)), vectorised."""
@@ -197,14 +209,27 @@ class Equation:
     def u_of(self, w, z):
         """u = sigma_w^2 z^{-1/L} (1 + w)^{1/L} w^{1 - 1/L} (three principal powers)."""
         bk = self.backend
+        if self._other_weights:
+            return self._u_weights(w, z)[0]
         return self._s2 * bk.exp(-self._a * bk.log_upper(z) + self._a * bk.log_lower(1 + w)
                                  + self._b * bk.log_lower(w))
 
+    def _u_weights(self, w, z):
+        """u = sigma_w^2 z^{-1/L} w^{1-1/L} (1+w)^{-(1-1/L)} / s(w) and du/dw (other weight ensembles)."""
+        bk = self.backend
+        s, dlog_s = self.weights.log_derivative(w, mp=self.dps is not None)
+        u = self._s2 * bk.exp(-self._a * bk.log_upper(z) - self._b * bk.log_lower(1 + w)
+                              + self._b * bk.log_lower(w)) / s
+        return u, u * (self._b / w - self._b / (1 + w) - dlog_s)
+
     def residual(self, w, z):
         """F(w; z), dF/dw and dF/dz."""
-        u = self.u_of(w, z)
+        if self._other_weights:
+            u, du_dw = self._u_weights(w, z)
+        else:
+            u = self.u_of(w, z)
+            du_dw = u * (self._a / (1 + w) + self._b / w)
         m, dm = self.mgf(u)
-        du_dw = u * (self._a / (1 + w) + self._b / w)
         du_dz = -self._a * u / z
         return w - m, 1 - dm * du_dw, -dm * du_dz
 
@@ -238,6 +263,11 @@ class Equation:
         law of the weights enters the equation.
         """
         bk = self.backend
+        if self._other_weights:  # omega = log sigma_w^2 - log s(w)
+            s, dlog_s = self.weights.log_derivative(m, mp=self.dps is not None)
+            if self.weights.name == "orthogonal":
+                return self._log_s2 + 0 * m, 0 * m
+            return self._log_s2 - bk.log_lower(s), -dlog_s
         return self._log_s2 + bk.log_lower(n), 1 / n
 
     def log_residual(self, t, logz):

@@ -130,7 +130,8 @@ def _revert(f: np.ndarray, n: int) -> np.ndarray:
     return g
 
 
-def moments_layered(activation: Union[str, Activation], qs: Sequence[float], k: int, sigma_w2=1.0) -> np.ndarray:
+def moments_layered(activation: Union[str, Activation], qs: Sequence[float], k: int, sigma_w2=1.0,
+                    arch=None) -> np.ndarray:
     """Moments m_1..m_k of the layer-dependent law of J J^T (atom included).
 
     From prod_l chi_{K_l}(m) = zeta (1+m) m^{L-1} S: with chi_l(m) = m P_l(m),
@@ -138,7 +139,8 @@ def moments_layered(activation: Union[str, Activation], qs: Sequence[float], k: 
     compositional inverse is m(zeta) = sum_k m_k zeta^k.  P_l comes from
     reverting m_{K_l}(u) = sum_j E[D_l^{2j}] u^j.  For equal layers this is
     the Lagrange-inversion formula of :func:`rmtfp.moments`; m_1 = prod_l
-    sigma_l^2 E[D_l^2].
+    sigma_l^2 E[D_l^2].  ``arch`` (:class:`~rmtfp.spectrum.weights.Architecture`): other weight
+    ensembles and widths, zeta = chi_J(m) from :meth:`~rmtfp.spectrum.weights.Architecture.zeta_series`.
     """
     act, qs, s2 = layered_params(activation, qs, sigma_w2)
     if isinstance(k, bool) or int(k) != k or k < 1:
@@ -147,12 +149,16 @@ def moments_layered(activation: Union[str, Activation], qs: Sequence[float], k: 
     n = k + 2
     P = np.zeros(n)
     P[0] = 1.0
+    chis = []
     for q in qs:
         mk = np.array([0.0] + [act.d2_moment(j, q) for j in range(1, n)])
         if mk[1] <= 0:
             raise ValueError(f"E[phi'(h)^2] = 0 at q={q}: the Jacobian vanishes")
         chi = _revert(mk, n)  # chi[0] = 0
+        chis.append(chi[1:])
         P = _mul(P, chi[1:], n - 1)  # chi(m)/m
+    if arch is not None:
+        return _revert(arch.zeta_series(chis, n), n)[1:k + 1].copy()
     S = math.prod(s2)
     one_plus = np.zeros(n - 1)
     one_plus[:2] = 1.0
@@ -164,16 +170,24 @@ def moments_layered(activation: Union[str, Activation], qs: Sequence[float], k: 
 
 # ---------------------------------------------------------------- the system
 class _System:
-    """The system in (w, u_g), one u per distinct law (layers with equal q have equal u_l = chi_K(w)).
+    """The system in (w, u_g), one u per distinct (law, scale) (layers with equal q have equal u_l = chi_K(w)).
 
-    G_g = m_{K_g}(u_g) - w, H = z prod_g u_g^{n_g} / (S (1+w) w^{L-1}) - 1, vectorised over points.
+    G_g = m_{K_g}(u_g)/a_g - w, H = z prod_g u_g^{n_g} Q(w) - 1, vectorised over points, with
+    Q(w) = 1/(S (1+w) w^{L-1}) and a_g = 1 for square Gaussian layers; ``arch`` (an
+    :class:`~rmtfp.spectrum.weights.Architecture`) supplies a_l = n_L/n_l and Q for other weight
+    ensembles and widths (see :mod:`rmtfp.spectrum.weights`).
     """
 
-    def __init__(self, act: Activation, qs: list, s2: list):
+    def __init__(self, act: Activation, qs: list, s2: list, arch=None):
         self.act, self.L = act, len(qs)
         self.S = math.prod(s2)
-        self.qs = sorted(set(qs))
-        self.mult = np.array([qs.count(q) for q in self.qs], dtype=float)[:, None]
+        self.arch = arch
+        scales = [1.0] * self.L if arch is None else [arch.a(l) for l in range(1, self.L + 1)]
+        keys = list(zip(qs, scales))
+        groups = sorted(set(keys))
+        self.qs = [g[0] for g in groups]
+        self.scale = np.array([g[1] for g in groups], dtype=float)[:, None]
+        self.mult = np.array([keys.count(g) for g in groups], dtype=float)[:, None]
 
     def mgf(self, u: np.ndarray):
         m = np.empty_like(u)
@@ -181,19 +195,28 @@ class _System:
         with np.errstate(all="ignore"):
             for g, q in enumerate(self.qs):
                 m[g], dm[g] = self.act.mgf_d2(u[g], q, derivative=True)
-        return m, dm
+        return m / self.scale, dm / self.scale
+
+    def _q(self, w):
+        """(Q(w), d log Q / dw)."""
+        if self.arch is not None:
+            return self.arch.q_factor(w)
+        with np.errstate(all="ignore"):
+            return 1 / (self.S * (1 + w) * w ** (self.L - 1)), -(1 / (1 + w) + (self.L - 1) / w)
 
     def residual(self, w, u, z):
         """(G (groups, n), H (n,), R = H + 1, dm)."""
         m, dm = self.mgf(u)
+        Q, _ = self._q(w)
         with np.errstate(all="ignore"):
-            R = z * np.prod(u ** self.mult, axis=0) / (self.S * (1 + w) * w ** (self.L - 1))
+            R = z * np.prod(u ** self.mult, axis=0) * Q
         return m - w, R - 1, R, dm
 
     def _schur(self, w, u, R, dm):
+        _, dlog = self._q(w)
         with np.errstate(all="ignore"):
             c = self.mult * R / (u * dm)
-            Hw = -R * (1 / (1 + w) + (self.L - 1) / w)
+            Hw = R * dlog
             return c, np.sum(c, axis=0) + Hw
 
     def step(self, w, u, G, H, R, dm):
@@ -289,34 +312,41 @@ def _real_inverse(act: Activation, q: float, w: np.ndarray) -> np.ndarray:
     return np.where(w < m_top, u, np.nan)
 
 
-def _lambda_of_w(act, qs, s2, w: np.ndarray) -> np.ndarray:
+def _lambda_of_w(act, qs, s2, w: np.ndarray, arch=None) -> np.ndarray:
     L = len(qs)
     prod_u = np.ones_like(w)
     cache: dict = {}
-    for q in qs:
-        if q not in cache:
-            cache[q] = _real_inverse(act, q, w)
-        prod_u = prod_u * cache[q]
+    for l, q in enumerate(qs, start=1):
+        a = 1.0 if arch is None else arch.a(l)
+        if (q, a) not in cache:
+            cache[q, a] = _real_inverse(act, q, a * w)
+        prod_u = prod_u * cache[q, a]
     with np.errstate(all="ignore"):
+        if arch is not None:
+            return 1 / (np.real(arch.q_factor(w)[0]) * prod_u)
         return math.prod(s2) * (1 + w) * w ** (L - 1) / prod_u
 
 
-def support_layered(activation: Union[str, Activation], qs: Sequence[float], sigma_w2=1.0) -> tuple[float, float]:
+def support_layered(activation: Union[str, Activation], qs: Sequence[float], sigma_w2=1.0,
+                    arch=None) -> tuple[float, float]:
     """(lambda_max, atom) of the layer-dependent law.
 
     lambda_max is the first minimum over w > 0 of lambda(w) = S (1+w) w^{L-1}
     / prod_l chi_{K_l}(w) (the branch point of the real solution); the atom
-    is max_l P(phi'(h^l) = 0).
+    is max_l P(phi'(h^l) = 0).  With ``arch`` (other weight ensembles and widths) lambda(w) =
+    1/(Q(w) prod_l chi_K(a_l w)) and the atom is :meth:`~rmtfp.spectrum.weights.Architecture.zero_atom`.
     """
     act, qs, s2 = layered_params(activation, qs, sigma_w2)
-    return _support(act, tuple(qs), tuple(s2))
+    return _support(act, tuple(qs), tuple(s2), arch)
 
 
 @functools.lru_cache(maxsize=64)
-def _support(act: Activation, qs: tuple, s2: tuple) -> tuple[float, float]:
+def _support(act: Activation, qs: tuple, s2: tuple, arch=None) -> tuple[float, float]:
     atom = max(act.zero_probability(q) for q in qs)
+    if arch is not None:
+        atom = arch.zero_atom(1 - atom)
     w = np.geomspace(1e-6, 1e6, 241)
-    lam = _lambda_of_w(act, qs, s2, w)
+    lam = _lambda_of_w(act, qs, s2, w, arch)
     finite = np.isfinite(lam)
     if not finite.any():  # pragma: no cover - m_K(0+) = 0 always leaves small w
         raise ValueError("could not locate the upper edge")
@@ -328,13 +358,13 @@ def _support(act: Activation, qs: tuple, s2: tuple) -> tuple[float, float]:
     if not np.isfinite(lam_f[min(i + 1, w.size - 1)]):  # the range of m_K ends first: the edge is there
         return float(lam_f[i]), float(atom)
     a, b = w[max(i - 1, 0)], w[min(i + 1, w.size - 1)]
-    res = optimize.minimize_scalar(lambda x: float(_lambda_of_w(act, qs, s2, np.array([x]))[0]),
+    res = optimize.minimize_scalar(lambda x: float(_lambda_of_w(act, qs, s2, np.array([x]), arch)[0]),
                                    bounds=(a, b), method="bounded", options={"xatol": 1e-12 * b})
     return float(min(res.fun, lam_f[i])), float(atom)
 
 
 def density_layered(lam, activation: Union[str, Activation], qs: Sequence[float], sigma_w2=1.0,
-                    tol: float = _TOL, eta_min_rel: float = _ETA_MIN_REL, max_steps: int = 2000):
+                    tol: float = _TOL, eta_min_rel: float = _ETA_MIN_REL, max_steps: int = 2000, arch=None):
     """Density of the layer-dependent law of J J^T (continuous part).
 
     Solves the system of the module documentation by Newton continuation
@@ -357,6 +387,8 @@ def density_layered(lam, activation: Union[str, Activation], qs: Sequence[float]
         Newton solve at eta = 0.
     max_steps : int
         Bound on the number of continuation steps (per point).
+    arch : Architecture, optional
+        Other weight ensembles and widths (:mod:`rmtfp.spectrum.weights`).
 
     Returns
     -------
@@ -374,10 +406,10 @@ def density_layered(lam, activation: Union[str, Activation], qs: Sequence[float]
     if lam.size and (not np.all(np.isfinite(lam)) or np.any(lam <= 0)):
         raise ValueError("lam must be finite and > 0")
     n = lam.size
-    sys_ = _System(act, qs, s2)
-    mom = moments_layered(act, qs, 2, s2)
-    lmax, _ = support_layered(act, qs, s2)
-    mu = [(act.d2_moment(1, q), act.d2_moment(2, q)) for q in sys_.qs]
+    sys_ = _System(act, qs, s2, arch)
+    mom = moments_layered(act, qs, 2, s2, arch)
+    lmax, _ = support_layered(act, qs, s2, arch)
+    mu = [(act.d2_moment(1, q) / a, act.d2_moment(2, q) / a) for q, a in zip(sys_.qs, sys_.scale[:, 0])]
 
     eta = 10.0 * (lmax + lam)
     z = lam + 1j * eta

@@ -67,8 +67,12 @@ def _inverse_series(d, n):
     return c
 
 
-def _lagrange(d, L, s, k):
-    """m_1..m_k from D^2 moments d = [E D^2, E D^4, ...] (length >= k)."""
+def _lagrange(d, L, s, k, weight_factor=None):
+    """m_1..m_k from D^2 moments d = [E D^2, E D^4, ...] (length >= k).
+
+    ``weight_factor``: series of [(1+m) s(m)]^{-1} for a weight law s(m) other than the Gaussian
+    1/(1+m) (:mod:`rmtfp.spectrum.weights`); phi(m) is then multiplied by its L-th power.
+    """
     n = k + 1
     chi = _inverse_series(d, n)
     # g(m) = m / chi(m) = 1 / (c1 + c2 m + ...)
@@ -82,6 +86,8 @@ def _lagrange(d, L, s, k):
         g[i] = -acc / h[0]
     gl = _pow(g, L, n)
     phi = _mul([1, 1], gl, n)
+    if weight_factor is not None:
+        phi = _mul(phi, _pow(weight_factor, L, n), n)
     phi = [s * x for x in phi]
     out = []
     for kk in range(1, k + 1):
@@ -125,7 +131,7 @@ def two_point_moments(depth: int, k: int, s=1, c=1) -> list:
 
 
 def moments(activation, depth: int, k: int, sigma_w2: float = 1.0, q: Optional[float] = None,
-            sigma_b2: float = 0.0, exact: bool = False, dps: Optional[int] = None):
+            sigma_b2: float = 0.0, exact: bool = False, dps: Optional[int] = None, weights=None, widths=None):
     """The first ``k`` moments m_1..m_k of the law of J J^T (atom included).
 
     Parameters
@@ -139,6 +145,10 @@ def moments(activation, depth: int, k: int, sigma_w2: float = 1.0, q: Optional[f
         closed form (unavailable for activations without one).
     dps : int, optional
         mpmath precision; float64 otherwise.
+    weights, widths
+        Weight ensemble and layer widths, as for :func:`rmtfp.density`
+        (rectangular layers: float64 only).  For square layers phi(m) gains
+        the factor [(1+m) s(m)]^{-L} (docs/theory.md).
 
     Returns
     -------
@@ -153,11 +163,31 @@ def moments(activation, depth: int, k: int, sigma_w2: float = 1.0, q: Optional[f
     if is_per_layer(q):
         from .layered import moments_layered
 
+        from .density import _architecture
+
+        if _architecture(weights, widths, depth if isinstance(depth, int) and depth >= 1 else 1, 1.0) is not None:
+            raise ValueError("weights/widths with a per-layer q are not supported; give one q (or None for q*)")
         if exact:
             raise ValueError("exact=True is not available for a per-layer q")
         act, depth, qs, sigma_w2 = resolve_layered(activation, depth, q, sigma_w2, sigma_b2, dps)
         return np.asarray(moments_layered(act, qs, k, sigma_w2), dtype=float)
     act, depth, sigma_w2, q, sigma_b2, _ = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
+    wf = None
+    if weights is not None or widths is not None:
+        from .density import _architecture
+
+        arch = _architecture(weights, widths, depth, sigma_w2)
+        if arch is not None and not arch.square:
+            from .layered import moments_layered
+
+            if exact or dps is not None:
+                raise ValueError("widths: moments of rectangular layers are computed in float64 only; use "
+                                 "exact=False and dps=None")
+            return np.asarray(moments_layered(act, [q if q is not None else 1.0] * depth, k, sigma_w2, arch))
+        if arch is not None:
+            from .architectures import weight_factor_series
+
+            wf = arch
     if exact:
         expr = act.d2_structure.moment_expr()
         if expr is None:
@@ -165,19 +195,22 @@ def moments(activation, depth: int, k: int, sigma_w2: float = 1.0, q: Optional[f
         qq = sp.Rational(str(q)) if q is not None else sp.Integer(1)
         d = [sp.nsimplify(sp.simplify(expr.subs({_K: j, _Q: qq}))) for j in range(1, k + 2)]
         s = sp.Rational(str(sigma_w2)) ** depth
-        return [sp.simplify(m) for m in _lagrange(d, depth, s, k)]
+        f = None if wf is None else weight_factor_series(wf, k + 1, exact=True)
+        return [sp.simplify(m) for m in _lagrange(d, depth, s, k, f)]
     if dps is None:
         # D^2 normalised by E[D^2] and sigma_w^2 by 1/E[D^2] (the same law of J J^T): m_k = chi^{Lk} mu_k
         # with mu_k = O((e L)^k); chi^{Lk} is applied in logarithms, so sigma_w^{2L} (which overflows
         # from L ~ 500 at sigma_w^2 = 4) is never formed and m_k is inf only when m_k itself is
         d = [act.d2_moment(j, q) for j in range(1, k + 2)]
         d1 = d[0]
-        mu = _lagrange([dj / d1 ** (j + 1) for j, dj in enumerate(d)], depth, 1.0, k)
+        f = None if wf is None else weight_factor_series(wf, k + 1)  # a series in m: unchanged by the scaling
+        mu = _lagrange([dj / d1 ** (j + 1) for j, dj in enumerate(d)], depth, 1.0, k, f)
         log_chi_L = depth * math.log(sigma_w2 * d1)
         with np.errstate(over="ignore"):
             return np.array([float(np.exp(j * log_chi_L + math.log(m))) if m > 0 else float(m)
                              for j, m in enumerate(mu, 1)])
     with workdps(dps):
         d = [act.d2_moment(j, q, dps=dps) for j in range(1, k + 2)]
-        res = _lagrange(d, depth, mpmath.mpf(sigma_w2) ** depth, k)
+        f = None if wf is None else weight_factor_series(wf, k + 1, dps=dps)
+        res = _lagrange(d, depth, mpmath.mpf(sigma_w2) ** depth, k, f)
     return round_to(res, dps)

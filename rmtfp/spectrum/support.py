@@ -66,7 +66,7 @@ def _two_point_edge(L: int, log_s: float, c: float):
 
 
 def support(activation, depth: int, sigma_w2: float = 1.0, q: Optional[float] = None, sigma_b2: float = 0.0,
-            dps: Optional[int] = None, _resolved: bool = False) -> Support:
+            dps: Optional[int] = None, _resolved: bool = False, weights=None, widths=None) -> Support:
     """Upper edge lambda_max and atom of the spectrum of J J^T.
 
     Parameters
@@ -75,6 +75,9 @@ def support(activation, depth: int, sigma_w2: float = 1.0, q: Optional[float] = 
         As for :func:`rmtfp.density` (``q`` may be one value per layer).
     dps : int, optional
         Digits of lambda_max (mpmath); float64 when ``None``.
+    weights, widths
+        Weight ensemble and layer widths, as for :func:`rmtfp.density`;
+        every atom is then listed in ``params["atoms"]`` as [location, mass].
 
     Returns
     -------
@@ -98,6 +101,18 @@ def support(activation, depth: int, sigma_w2: float = 1.0, q: Optional[float] = 
         act, depth, sigma_w2, q, sigma_b2, source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
     params = dict(activation=act.name, depth=depth, sigma_w2=sigma_w2, q=None if q is None else float(q),
                   q_source=source)
+    if weights is not None or widths is not None:
+        from .density import _architecture
+
+        arch = _architecture(weights, widths, depth, sigma_w2)
+        if arch is not None:  # other weight ensembles, rectangular layers
+            from .architectures import support_arch
+
+            sa = support_arch(act, arch, q, dps)
+            params.update(weights=arch.law.name, widths=None if arch.square else list(arch.widths),
+                          atoms=[[float(a), float(m)] for a, m in sa.atoms],
+                          lambda_max_continuous=float(sa.lambda_max_continuous))
+            return Support(sa.lambda_max, sa.atom, sa.w_edge, params)
     atom = act.zero_probability(q) if act.depends_on_q else act.zero_probability()
     L = depth
     s_struct = act.d2_structure
