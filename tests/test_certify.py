@@ -38,7 +38,9 @@ def _haagerup_moeller_l2(lam):
     with t = pi/3 - s solved in log form (s ~ (lambda sin(pi/3)^3/27)^(1/3) as lambda -> 0), at 60 digits."""
     with mpmath.workdps(60):
         x = mpmath.mpf(lam)
-        lam_t = lambda s: mpmath.sin(3 * s) ** 3 / (mpmath.sin(mpmath.pi / 3 - s) * mpmath.sin(2 * mpmath.pi / 3 - 2 * s) ** 2)  # noqa: E731,E501
+        def lam_t(s):
+            return mpmath.sin(3 * s) ** 3 / (mpmath.sin(mpmath.pi / 3 - s) * mpmath.sin(2 * mpmath.pi / 3 - 2 * s) ** 2)
+
         s0 = (x * mpmath.sin(mpmath.pi / 3) ** 3 / 27) ** (mpmath.mpf(1) / 3)
         s = mpmath.findroot(lambda s: mpmath.log(lam_t(s)) - mpmath.log(x), (s0 * 0.99, s0 * 1.01))
         t = mpmath.pi / 3 - s
