@@ -121,6 +121,15 @@ def test_float64_deep_and_tiny_lambda_against_certified(act, L, kw, lam):
     assert np.all(f64.density[ok] >= ref.lower[ok] - tol) and np.all(f64.density[ok] <= ref.upper[ok] + tol)
 
 
+def test_erf_point_certified_and_agrees_with_mpmath():
+    """One erf point (L = 2): the Lerch route in Arb proves the root; mpmath at 30 digits lies in the ball."""
+    kw = dict(sigma_w2=1.5, sigma_b2=0.1)
+    res = density([0.5], "erf", 2, certify=True, **kw)
+    ref = density([0.5], "erf", 2, dps=30, backend="mpmath", **kw)
+    assert res.status[0] == Status.CERTIFIED
+    assert res.lower[0] <= float(ref.density[0]) <= res.upper[0]
+
+
 def test_outside_support_encloses_zero():
     res = density([20.0], "relu", 2, sigma_w2=2.0, certify=True)
     assert res.status[0] == Status.CERTIFIED
