@@ -124,8 +124,6 @@ def test_dps_extremes_flint_within_certified(dps):
     _within_certified(dps, 1, backend="flint")  # x is rounded to dps digits
 
 
-@pytest.mark.parametrize("dps", [15, pytest.param(1000, marks=pytest.mark.xfail(
-    strict=False, reason="the mpmath route loses about half the digits at dps=1000 (3.6e-495 off the certified "
-                         "enclosure for hard-tanh L = 5; right at 400 digits)"))])
+@pytest.mark.parametrize("dps", [15, 1000])
 def test_dps_extremes_mpmath_within_certified(dps):
     _within_certified(dps, 3, backend="mpmath")  # 10^-(dps-3): the mpmath route's rounding and conditioning

@@ -139,10 +139,13 @@ def _newton(eq: Equation, t, logz, maxit: int, tol, keep_lower: bool):
         with np.errstate(all="ignore"):
             G, Gt, _, _, floor = eq.log_residual(ta, la)
         Gt_all[active] = Gt
-        aG = np.asarray(bk.abs(G), dtype=float) if eq.dps is None else np.array([float(abs(g)) for g in G])
-        fl = np.asarray(floor, dtype=float) if eq.dps is None else np.array([float(f) for f in floor])
-        finite = np.isfinite(aG)
-        conv = finite & (aG <= np.maximum(tol, fl))
+        if eq.dps is None:
+            aG = np.asarray(bk.abs(G), dtype=float)
+            finite = np.isfinite(aG)
+            conv = finite & (aG <= np.maximum(tol, np.asarray(floor, dtype=float)))
+        else:  # compared as mpf: beyond ~300 digits |G| and its floor underflow a float to 0
+            finite = np.asarray(bk.isfinite(G), dtype=bool)
+            conv = finite & np.array([abs(g) <= max(tol, f) for g, f in zip(G, floor)], dtype=bool)
         ok[active[conv]] = True
         keep = ~conv & finite
         if it == maxit:
