@@ -9,7 +9,8 @@ import pytest
 
 flint = pytest.importorskip("flint", reason="python-flint (the rmtfp[flint] extra) is not installed")
 
-from rmtfp import density  # noqa: E402
+from rmtfp import density, fuss_catalan_density  # noqa: E402
+from rmtfp.spectrum import Status  # noqa: E402
 from rmtfp.activations import available, get  # noqa: E402
 from rmtfp.spectrum.arb import ArbLaw, q_star_arb, to_mpmath, workprec  # noqa: E402
 
@@ -127,3 +128,20 @@ def test_dps_extremes_flint_within_certified(dps):
 @pytest.mark.parametrize("dps", [15, 1000])
 def test_dps_extremes_mpmath_within_certified(dps):
     _within_certified(dps, 3, backend="mpmath")  # 10^-(dps-3): the mpmath route's rounding and conditioning
+
+
+@pytest.mark.parametrize("act", ["hardtanh", "erf", "tanh"])
+def test_q_star_zero_is_the_linear_law(act):
+    """sigma_w2 = 1, sigma_b2 = 0: q* = 0, D^2 = phi'(0)^2 = 1 surely, so J J^T has the linear (Fuss-Catalan) law;
+    the Arb route and the certified enclosures must give it, not NaN from c = erf(1/sqrt(2q)) at q = 0."""
+    lam = [1e-200, 0.5, 2.0]
+    L = 2
+    exact = fuss_catalan_density(lam, L, dps=30)
+    r = density(lam, act, L, sigma_w2=1.0, sigma_b2=0.0, dps=30, backend="flint")
+    c = density(lam, act, L, sigma_w2=1.0, sigma_b2=0.0, certify=True)
+    assert r.converged and c.converged and np.all(c.status == Status.CERTIFIED)
+    with mpmath.workdps(30):
+        for x, e in zip(r.density, exact):
+            assert abs(x - e) <= mpmath.mpf(10) ** -27 * e  # 30 digits, 3 for rounding and conditioning
+    for lo, hi, e in zip(c.lower, c.upper, exact):
+        assert lo <= float(e) * (1 + 1e-15) and float(e) * (1 - 1e-15) <= hi  # float(e) rounds by 1 ulp

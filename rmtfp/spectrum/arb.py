@@ -197,7 +197,14 @@ class ArbLaw:
         self.kind = s.kind
         self.q = None if q is None else (q if isinstance(q, arb) else arb(q))
         qv = self.q if self.q is not None else arb(1)
-        if self.kind == "discrete":
+        if self.q is not None and self.q.is_zero() and activation.depends_on_q:
+            # q = 0: h = 0 almost surely and D^2 = phi'(0)^2, the degenerate law (as in Activation.mgf_d2)
+            d0 = compile_arb(sp.simplify((activation.derivative ** 2).subs(X, 0)), ())()  # exact: no Piecewise
+            self.kind = "discrete"
+            self.values, self.probs = ([], []) if d0.is_zero() else ([d0], [arb(1)])
+            self.p0 = arb(1) if d0.is_zero() else arb(0)
+            self.c = sum(self.probs, arb(0))
+        elif self.kind == "discrete":
             self.values = [compile_arb(v, ())() for v in s.values]
             self.probs = [compile_arb(p, (Q,))(qv) for p in s.probabilities]
             self.p0 = compile_arb(s.zero_probability, (Q,))(qv)
