@@ -44,4 +44,6 @@ def register_validation(package_dir: str) -> None:
     if not (os.path.isfile(os.path.join(folder, "__init__.py")) and os.path.isfile(os.path.join(root, "setup.py"))):
         return
     if not any(isinstance(f, _ValidationFinder) for f in sys.meta_path):
-        sys.meta_path.append(_ValidationFinder(folder))
+        # first: the claims beside the rmtfp package that was imported, even where an editable install of
+        # another checkout maps rmtfp.validation to its own folder
+        sys.meta_path.insert(0, _ValidationFinder(folder))
