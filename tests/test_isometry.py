@@ -112,3 +112,15 @@ def test_isometry_figure(tmp_path):
     path = tmp_path / "iso.png"
     save_figure(fig, path)
     assert path.stat().st_size > 1000
+
+
+def test_q_star_zero_is_the_linear_network():
+    """erf at sigma_w2 = 1, sigma_b2 = 0 has q* = 0 and D^2 = 1 surely: the linear network's exact laws
+    (orthogonal: a point mass at 1; Gaussian: Fuss-Catalan, m2 = 1 + L, lambda_max = (L+1)^(L+1)/L^L)."""
+    L = 8
+    orth = isometry("erf", L, 1.0, 0.0, "orthogonal")
+    assert (orth.m1, orth.m2, orth.variance) == pytest.approx((1.0, 1.0, 0.0), abs=1e-12)
+    assert orth.atoms[-1] == pytest.approx([1.0, 1.0])
+    gauss = isometry("erf", L, 1.0, 0.0, "gaussian", quantiles=False)
+    assert gauss.m2 == pytest.approx(1.0 + L, rel=1e-12)
+    assert gauss.lambda_max == pytest.approx((L + 1) ** (L + 1) / L**L, rel=1e-12)

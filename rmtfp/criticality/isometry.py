@@ -117,12 +117,15 @@ def isometry(activation, depth: int, sigma_w2: Optional[float] = None, sigma_b2:
         q = act.q_star(sigma_w2, sigma_b2) if act.depends_on_q else None
     law = resolve_weights(weights)
     mu1, mu2 = act.d2_moment(1, q), act.d2_moment(2, q)
-    m1, m2 = (float(x) for x in moments(act, depth, 2, sigma_w2=sigma_w2, q=q, weights=weights))
-    sup = support(act, depth, sigma_w2=sigma_w2, q=q, weights=weights)
+    # q* = 0 (e.g. erf at sigma_w2 <= 1, sigma_b2 = 0) is no valid given q: the spectrum resolves it itself as
+    # q* and takes the degenerate law D^2 = phi'(0)^2
+    qs = None if q == 0 else q
+    m1, m2 = (float(x) for x in moments(act, depth, 2, sigma_w2=sigma_w2, q=qs, sigma_b2=sigma_b2, weights=weights))
+    sup = support(act, depth, sigma_w2=sigma_w2, q=qs, sigma_b2=sigma_b2, weights=weights)
     atoms = sup.params.get("atoms", [[0.0, float(sup.atom)]])
     cond = math.nan
     if quantiles:
-        lo, hi = _quantiles(act, depth, sigma_w2, q, weights, (0.05, 0.95))
+        lo, hi = _quantiles(act, depth, sigma_w2, qs, weights, (0.05, 0.95))  # q* = 0 needs sigma_b2 = 0
         cond = hi / lo if lo > 0 else math.inf
     return IsometryResult(
         q_star=math.nan if q is None else float(q), chi_1=float(sigma_w2 * mu1), m1=m1, m2=m2,
