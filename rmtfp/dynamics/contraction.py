@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .fixed_points import _chunk_rows, _map, _map_jacobian
+from .maps import _chunk_rows, _map, _map_jacobian
 from .network import Network
 
 __all__ = ["contraction_constant", "lipschitz_bound"]

@@ -15,87 +15,21 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import zipfile
-import zlib
 from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
-from scipy import special
 
 from .. import activations as _activations
 from .._rng import generator
 from ..activations import Activation
-from ..activations.builtins import BUILTINS
 from ..activations.core import _check_positive
+from .kernels import in_place_kernels
+from .weights_file import read_weights_file, write_weights_file
 
-__all__ = ["Network"]
+__all__ = ["Network", "in_place_kernels"]
 
 _INIT_LAWS = ("normal", "cauchy")
 _SCALE_MEANS = ("variance", "scale")
-# (phi in place, phi') for the built-in activations; used only when the
-# activation's expression is the built-in one (checked at construction), so a
-# re-registered name never silently gets the wrong function.
-_SQRT_PI_2 = math.sqrt(math.pi) / 2
-
-
-def _relu_inplace(h):
-    np.maximum(h, 0.0, out=h)
-
-
-def _relu_d(h):
-    # sympy's derivative of Max(0, x) is Heaviside(x), which is 1/2 at 0
-    return np.heaviside(h, 0.5)
-
-
-def _hardtanh_d(h):
-    return (np.abs(h) <= 1.0).astype(float)
-
-
-def _erf_inplace(h):
-    h *= _SQRT_PI_2
-    special.erf(h, out=h)
-
-
-def _erf_d(h):
-    return np.exp(-(math.pi / 4) * h * h)
-
-
-def _tanh_d(h):
-    t = np.tanh(h)
-    return 1.0 - t * t
-
-
-def _sigmoid_d(h):
-    return special.expit(h) * special.expit(-h)
-
-
-# the clip ufunc itself: np.clip's Python wrapper costs microseconds per call, and the fixed-point search
-# calls it once per layer and map on small blocks
-_clip = getattr(getattr(np, "_core", None), "umath", None)
-_clip = getattr(_clip, "clip", None) or np.clip
-
-_FAST = {
-    "linear": (lambda h: None, lambda h: np.ones_like(h)),
-    "relu": (_relu_inplace, _relu_d),
-    "hardtanh": (lambda h: _clip(h, -1.0, 1.0, out=h), _hardtanh_d),
-    "erf": (_erf_inplace, _erf_d),
-    "tanh": (lambda h: np.tanh(h, out=h), _tanh_d),
-    "sigmoid": (lambda h: special.expit(h, out=h), _sigmoid_d),
-}
-_BUILTIN_EXPR = {a.name: a.expr for a in BUILTINS}
-
-
-def in_place_kernels(act: Activation):
-    """In-place float64 kernels (phi, phi') of a built-in activation, or None.
-
-    Network evaluation and training use them instead of the lambdified
-    expressions; a registered activation whose expression differs from the
-    built-in of the same name gets None.
-    """
-    name = act.name.lower()
-    if name in _FAST and _BUILTIN_EXPR.get(name) == act.expr:
-        return _FAST[name]
-    return None
 
 
 def _real_array(value, name: str, kind: str) -> np.ndarray:
@@ -418,12 +352,7 @@ class Network:
         ``last_activation`` (bool).  Read back with :meth:`load`.  The file
         is written under ``path`` exactly (no suffix is added).
         """
-        arrays = {f"W{i}": w for i, w in enumerate(self._weights)}
-        arrays.update({f"b{i}": b for i, b in enumerate(self._biases)})
-        arrays["activation"] = np.array(self._activation.name)
-        arrays["last_activation"] = np.array(self._last_activation)
-        with open(path, "wb") as f:  # the name as given: numpy would append ".npz" to a bare path
-            np.savez(f, **arrays)
+        write_weights_file(path, self._weights, self._biases, self._activation.name, self._last_activation)
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike], activation: Union[str, Activation, None] = None) -> "Network":
@@ -444,69 +373,5 @@ class Network:
             For a missing file, missing or extra ``W``/``b`` keys, shapes that
             do not chain, or no activation.
         """
-        name = repr(str(path))
-        try:
-            data = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise ValueError(f"weights file {name} does not exist") from None
-        except IsADirectoryError:
-            raise ValueError(f"weights file {name} is a directory, not an .npz file") from None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            # numpy reads a file that is neither .npy nor .npz as a pickle, which allow_pickle=False refuses
-            why = "not in the .npz format (numpy.savez)" if "pickle" in str(exc) else \
-                f"corrupt or truncated ({exc or type(exc).__name__})"
-            raise ValueError(f"weights file {name} is not a readable .npz file: {why}") from None
-        if not hasattr(data, "files"):
-            raise ValueError(f"weights file {name} holds a single array (.npy), not an .npz archive of "
-                             "W0.., b0.. (numpy.savez)")
-        with data:
-            keys = set(data.files)
-            depth = 0
-            while f"W{depth}" in keys:
-                depth += 1
-            if depth == 0:
-                raise ValueError(f"weights file {name} has no W0 (found keys {sorted(keys)})")
-            stored = "W0 and b0" if depth == 1 else f"W0..W{depth - 1} and b0..b{depth - 1}"
-            missing = [f"b{i}" for i in range(depth) if f"b{i}" not in keys]
-            if missing:
-                raise ValueError(f"weights file {name} lacks bias vectors {missing}: a network of depth {depth} "
-                                 f"stores {stored} (zeros for layers without bias)")
-            extra = sorted(k for k in keys - {f"W{i}" for i in range(depth)} - {f"b{i}" for i in range(depth)}
-                           - {"activation", "last_activation"})
-            if extra:
-                layered = [k for k in extra if k[:1] in ("W", "b") and k[1:].isdigit()]
-                gap = f" (W{depth} is missing: the layers stop at depth {depth})" if layered else ""
-                raise ValueError(f"weights file {name} has unexpected keys {extra}{gap}; "
-                                 f"expected {stored}, activation, last_activation")
-
-            def read(key):
-                try:
-                    return data[key]
-                except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-                    why = "an object array (pickled), which is not read" if "allow_pickle" in str(exc) else \
-                        f"corrupt or truncated ({exc or type(exc).__name__})"
-                    raise ValueError(f"weights file {name}: {key} is {why}") from None
-
-            ws = [read(f"W{i}") for i in range(depth)]
-            bs = [read(f"b{i}") for i in range(depth)]
-            for key, arr in [*((f"W{i}", w) for i, w in enumerate(ws)), *((f"b{i}", b) for i, b in enumerate(bs))]:
-                if arr.dtype.kind not in "iuf":
-                    raise ValueError(f"weights file {name}: {key} must hold real numbers, got dtype {arr.dtype}")
-            if activation is None:
-                if "activation" not in keys:
-                    raise ValueError(f"weights file {name} stores no activation; pass "
-                                     "activation= (a registered name or an Activation)")
-                stored = read("activation")
-                if stored.dtype.kind not in "US" or stored.shape != ():
-                    raise ValueError(f"weights file {name}: activation must be a string (a registered name), "
-                                     f"got {stored!r}")
-                activation = str(stored)
-            last = True
-            if "last_activation" in keys:
-                flag = read("last_activation")
-                if flag.shape != () or not (flag.dtype.kind == "b" or (flag.dtype.kind in "iu" and flag in (0, 1))):
-                    raise ValueError(f"weights file {name}: last_activation must be a boolean (True/False or "
-                                     f"1/0), got {flag.tolist()!r} of dtype {flag.dtype}")
-                last = bool(flag)
+        ws, bs, activation, last = read_weights_file(path, activation)
         return cls(ws, bs, activation, last_activation=last)
-

@@ -1,0 +1,92 @@
+"""Merging of fixed-point (and cycle) candidates closer than ``merge_tol``.
+
+Candidates closer than ``merge_tol`` are one fixed point; the one with the
+smallest residual leads its cluster, and the leaders are polished by
+Newton's method (:mod:`rmtfp.dynamics.newton`) and merged once more.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .maps import _map, _map_jacobian, _norm
+from .network import Network
+from .newton import _accept, _fixed_point_fun, _newton
+
+
+def _leader_order(points: np.ndarray, residuals: np.ndarray) -> np.ndarray:
+    """Candidates by increasing residual, ties broken lexicographically (independent of input order)."""
+    return np.lexsort(tuple(points.T[::-1]) + (residuals,))
+
+
+def _leader_clusters(points: np.ndarray, residuals: np.ndarray, radius: float,
+                     owner: Optional[np.ndarray] = None, n_items: Optional[int] = None):
+    """Greedy clustering around the best candidates.
+
+    The candidate with the smallest residual leads a cluster holding every
+    unassigned candidate within ``radius`` of it; repeat.  Leaders are
+    pairwise farther apart than ``radius`` and the result does not depend on
+    the order of the input.  With ``owner``, ``points`` are the orbit points
+    of ``n_items`` items (``owner[i]`` the item of point i) and items
+    sharing a point within ``radius`` are merged; ``residuals`` are per item.
+
+    Returns
+    -------
+    cluster : ndarray of int, per item
+    leaders : ndarray of int, the leading item of each cluster
+    """
+    if owner is None:
+        owner = np.arange(points.shape[0])
+        n_items = points.shape[0]
+    # each item's lexicographically smallest point breaks ties between equal residuals
+    order_pts = np.lexsort(tuple(points.T[::-1]))
+    _, pos = np.unique(owner[order_pts], return_index=True)
+    order = _leader_order(points[order_pts[pos]], residuals)
+    # the points of item i are by_owner[start[i]:start[i + 1]]
+    by_owner = np.argsort(owner, kind="stable")
+    start = np.searchsorted(owner[by_owner], np.arange(n_items + 1))
+    tree = cKDTree(points)
+    cluster = np.full(n_items, -1)
+    leaders = []
+    for item in order:
+        if cluster[item] >= 0:
+            continue
+        found = tree.query_ball_point(points[by_owner[start[item]:start[item + 1]]], radius)
+        near = np.unique(owner[np.concatenate([np.asarray(f, dtype=int) for f in found])])
+        near = near[cluster[near] < 0]
+        cluster[near] = len(leaders)
+        cluster[item] = len(leaders)
+        leaders.append(item)
+    return cluster, np.asarray(leaders, dtype=int)
+
+
+def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_tol, rows):
+    """Cluster fixed-point candidates, polish one per cluster, merge again.
+
+    Returns the fixed points (sorted), their residuals, refined flags and the
+    label of every candidate.
+    """
+    n = pts.shape[1]
+    if pts.shape[0] == 0:
+        return np.empty((0, n)), np.empty(0), np.empty(0, dtype=bool), np.empty(0, dtype=int)
+    cl1, lead1 = _leader_clusters(pts, res, merge_tol)
+    x0, res0 = pts[lead1], res[lead1]
+    xr = x0
+    ok = np.zeros(lead1.size, dtype=bool)
+    if refine:
+        xn, rn, _ = _newton(_fixed_point_fun(net, rows), x0)
+        _, jn = _map_jacobian(net, xn, rows)
+        rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1)
+        ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol)
+        xr = np.where(ok[:, None], xn, x0)
+    rr = _norm(_map(net, xr, rows) - xr)
+    cl2, lead2 = _leader_clusters(xr, rr, merge_tol)
+    final = xr[lead2]
+    order = np.lexsort(final.T[::-1])
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    labels = rank[cl2[cl1]]
+    return final[order], rr[lead2][order], ok[lead2][order], labels

@@ -1,0 +1,133 @@
+"""Damped Newton's method on F(x) = Phi^p(x) - x for a batch of points (fixed points, p = 1, and cycles)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .maps import _map, _map_jacobian, _norm
+from .network import Network
+
+_EPS = np.finfo(float).eps
+
+
+def _solve(jac: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Batched solve of jac dx = rhs; least squares where jac is singular."""
+    try:
+        return np.linalg.solve(jac, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return (np.linalg.pinv(jac) @ rhs[..., None])[..., 0]
+
+
+def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
+    """Damped Newton's method on F(x) = 0 for a batch of points.
+
+    ``fun(x)`` returns F(x) (k, n) and F'(x) (k, n, n).  A step is halved
+    (up to 30 times) until |F| decreases, starting from twice the damping
+    accepted at the point's previous step (at most the full step, so that
+    on a piecewise-smooth F with many kinks the step length is not searched
+    anew from 1 each time); a point stops when no halving
+    decreases |F| (halving stops once the step is below the rounding of x,
+    t |dx| <= eps max(1, |x|)), when |F| <= eps max(1, |x|), or after
+    ``max_steps``.
+    Points leaving the ball of radius ``radius`` or turning non-finite stop.
+
+    Returns
+    -------
+    x, |F(x)|, steps : the final points, residuals and the Newton steps taken.
+    """
+    x = x0.copy()
+    f, jac = fun(x)
+    r = _norm(f)
+    steps = np.zeros(x.shape[0], dtype=int)
+    # first trial step of each point: twice its last accepted damping, at most 1
+    first = np.ones(x.shape[0])
+    active = np.isfinite(r) & np.all(np.isfinite(jac), axis=(1, 2))
+    for _ in range(max_steps):
+        active &= r > _EPS * np.maximum(1.0, _norm(x))
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        with np.errstate(all="ignore"):
+            dx = _solve(jac[idx], -f[idx])
+        ok = np.all(np.isfinite(dx), axis=1)
+        active[idx[~ok]] = False
+        idx, dx = idx[ok], dx[ok]
+        t = first[idx].copy()
+        # a step shorter than the rounding of x cannot move it: halve no further
+        floor = _EPS * np.maximum(1.0, _norm(x[idx])) / np.maximum(_norm(dx), np.finfo(float).tiny)
+        pending = np.ones(idx.size, dtype=bool)
+        moved = np.zeros(idx.size, dtype=bool)
+        for _ in range(31):
+            pending &= t > floor
+            if not pending.any():
+                break
+            p = np.flatnonzero(pending)
+            xt = x[idx[p]] + t[p, None] * dx[p]
+            ft, jt = fun(xt)
+            rt = _norm(ft)
+            good = np.isfinite(rt) & (rt < r[idx[p]]) & (_norm(xt) <= radius)
+            g = idx[p[good]]
+            x[g], f[g], jac[g], r[g] = xt[good], ft[good], jt[good], rt[good]
+            steps[g] += 1
+            pending[p[good]] = False
+            moved[p[good]] = True
+            first[g] = np.minimum(1.0, 2 * t[p[good]])
+            t[p[~good]] *= 0.5
+        active[idx[~moved]] = False
+    return x, r, steps
+
+
+def _fixed_point_fun(net: Network, rows: int):
+    eye = np.eye(net.n_in)
+
+    def fun(x):
+        y, jac = _map_jacobian(net, x, rows)
+        return y - x, jac - eye
+
+    return fun
+
+
+def _power_jacobian(net: Network, x: np.ndarray, p: int, rows: int):
+    """Phi^p(x) and D(Phi^p)(x) = DPhi(x_{p-1}) ... DPhi(x_0) (the orbit itself: :func:`_power_orbit`)."""
+    total = None
+    y = x
+    for _ in range(p):
+        y, jac = _map_jacobian(net, y, rows)
+        total = jac if total is None else jac @ total
+    return y, total
+
+
+def _power_orbit(net: Network, x: np.ndarray, p: int, rows: int):
+    """Phi^p(x) and the orbit (p, k, n) x_0 = x, ..., x_{p-1}, without Jacobians."""
+    orbit = np.empty((p,) + x.shape)
+    y = x
+    for i in range(p):
+        orbit[i] = y
+        y = _map(net, y, rows)
+    return y, orbit
+
+
+def _cycle_fun(net: Network, p: int, rows: int):
+    eye = np.eye(net.n_in)
+
+    def fun(x):
+        y, jac = _power_jacobian(net, x, p, rows)
+        return y - x, jac - eye
+
+    return fun
+
+
+def _accept(refined: np.ndarray, start: np.ndarray, res: np.ndarray, res0: np.ndarray, rho: np.ndarray,
+            refine_tol: float, merge_tol: float) -> np.ndarray:
+    """Whether a Newton-refined point is fixed to ``refine_tol`` and belongs to the start it came from.
+
+    It must lie within ``merge_tol`` of the unrefined candidate, or within
+    twice the contraction estimate |F(x_0)| / (1 - rho) of a fixed point
+    with spectral radius rho < 1 (slow convergence stops the Cauchy
+    criterion far from x*).
+    """
+    dist = _norm(refined - start)
+    fixed = res <= refine_tol * np.maximum(1.0, _norm(refined))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = np.where(rho < 1, 2 * res0 / (1 - rho), 0.0)
+    return fixed & ((dist <= merge_tol) | (dist <= reach))
