@@ -21,11 +21,11 @@ from typing import Optional
 import numpy as np
 
 from .._checks import int_at_least, positive_real
-from .._threads import blas_limited
+from .._threads import blas_limited, check_blas_threads, limit_blas_threads
 from ..errors import UnresolvedWarning
 from .cycles import _find_cycles
 from .iteration import _iterate
-from .maps import _chunk_rows, _map_jacobian, _norm
+from .maps import Workers, _chunk_rows, _map_jacobian, _norm, auto_workers, blas_thread_count
 from .merge import _merge_fixed_points
 from .network import Network
 from .newton import _fixed_point_fun, _newton
@@ -114,12 +114,11 @@ def _check_common(tol, merge_tol, divergence_radius, refine_tol, neutral_tol):
 
 
 # ----------------------------------------------------------------- public
-@blas_limited
 def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: int = 50, merge_tol: float = 1e-3,
                       max_period: int = 8, refine: bool = True, chunk_size: Optional[int] = None, *,
                       divergence_radius: float = 1e8, refine_tol: float = 1e-12,
                       neutral_tol: float = 1e-8, progress: bool = False,
-                      blas_threads: Optional[int] = 1) -> FixedPointResult:
+                      blas_threads: Optional[int] = 1, workers: Optional[int] = None) -> FixedPointResult:
     """Fixed points, cycles and basins of attraction of Phi by iteration from every start.
 
     Every start x^0 is iterated, x^m = Phi(x^{m-1}), all starts at once,
@@ -179,10 +178,19 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
         BLAS threads during the search (restored afterwards).  The search
         is many small matrix products, which threaded BLAS makes slower on
         a loaded machine (1.1-3.3 times measured with two threads on two
-        shared cores); parallelise over networks instead (the ensembles
-        do).  None leaves BLAS as it is.  Only the speed depends on it
-        (and the last bits of the products, which BLAS may sum in another
-        order with more threads).
+        shared cores): the search parallelises over chunks of starts
+        instead (``workers``).  None leaves BLAS as it is.  Only the speed
+        depends on it (and the last bits of the products, which BLAS may
+        sum in another order with more threads).
+    workers : int or None, default None
+        Threads that map the chunks of the batch of starts in parallel,
+        each chunk handed to whichever thread is free (a thread the system
+        holds back on a loaded machine leaves its share to the others).
+        None: the cores this process may run on, at most the BLAS threads
+        the caller allows (so ``threadpoolctl.threadpool_limits(1)`` around
+        the call, as in the ensembles' worker processes, means one worker),
+        divided by ``blas_threads``.  The chunks, and so the result, do not
+        depend on it.
 
     Returns
     -------
@@ -194,6 +202,20 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
         For a network with n_in != n_out, starts of the wrong shape, empty or
         non-finite, and non-positive tolerances or counts.
     """
+    blas_threads = check_blas_threads(blas_threads)
+    if workers is not None:
+        try:
+            workers = int_at_least("workers", workers, 1)
+        except ValueError:
+            raise ValueError(f"workers must be None (automatic) or an integer >= 1, got {workers!r}") from None
+    outer = blas_thread_count()
+    with limit_blas_threads(blas_threads), Workers(workers or auto_workers(outer, blas_threads)) as pool:
+        return _find_fixed_points(net, starts, tol, max_iter, merge_tol, max_period, refine, chunk_size,
+                                  divergence_radius, refine_tol, neutral_tol, progress, pool)
+
+
+def _find_fixed_points(net, starts, tol, max_iter, merge_tol, max_period, refine, chunk_size, divergence_radius,
+                       refine_tol, neutral_tol, progress, pool) -> FixedPointResult:
     n = _check_net(net)
     x0 = _default_starts(starts, n)
     tol, merge_tol, divergence_radius, refine_tol, neutral_tol = _check_common(
@@ -210,7 +232,7 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
 
     with tqdm(total=max_iter, desc="iterating", unit="map", disable=not progress, leave=False) as bar:
         code, period, iters, cand, cand_res, state = _iterate(net, x0, tol, budget, max_period, divergence_radius,
-                                                              rows, bar=bar)
+                                                              rows, bar=bar, pool=pool)
     settings = (tol, merge_tol, refine, refine_tol, neutral_tol, jrows)
     code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, *settings)
     # an unstable fixed point or cycle attracts no open set: a start that met
@@ -223,7 +245,8 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     resume &= iters < max_iter
     if resume.any():
         r = np.flatnonzero(resume)
-        sub = _iterate(net, state[r], tol, max_iter - iters[r], max_period, divergence_radius, rows, early=False)
+        sub = _iterate(net, state[r], tol, max_iter - iters[r], max_period, divergence_radius, rows, early=False,
+                       pool=pool)
         code[r], period[r], cand[r], cand_res[r] = sub[0], sub[1], sub[3], sub[4]
         iters[r] += sub[2]
         code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, *settings)
@@ -239,7 +262,7 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     if unresolved > 0.5:
         warnings.warn(f"{100 * unresolved:.1f}% of the starts are unresolved after max_iter={max_iter} maps "
                       f"(no fixed point, cycle or divergence detected): raise max_iter", UnresolvedWarning,
-                      stacklevel=3)  # past the blas_limited wrapper
+                      stacklevel=3)  # past find_fixed_points
     return FixedPointResult(fixed_points=fps, labels=labels, status=status, cycles=tuple(cycles),
                             fractions=_fractions(code, labels, fps.shape[0], len(cycles)), stability=tuple(stab),
                             residuals=res, refined=refd, iterations=iters, starts=x0, params=params)

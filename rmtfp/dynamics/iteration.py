@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
-from .maps import _DistinctMap, _norm
+from .maps import Workers, _DistinctMap
 from .network import Network
 from .results import _CYCLE, _DIVERGENT, _FP, _UNRESOLVED
 
 
 def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_period: int, radius: float,
-             rows: int, early: bool = True, bar=None):
+             rows: int, early: bool = True, bar=None, pool: Optional[Workers] = None):
     """Iterate all starts; classify each by the first criterion it meets.
 
     With x^0 the start and x^m = Phi(x^{m-1}): fixed point when
@@ -35,44 +37,53 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     x = x0.copy()
     hist = np.empty((max_period, m_total, n))  # ring: hist[k % P] = x^k
     hist[0] = x
-    phi = _DistinctMap(net, rows)
+    phi = _DistinctMap(net, rows, pool)
+    ones = np.ones(n)
+    tol2 = tol * tol
     for m in range(1, int(budget.max()) + 1):
         if bar is not None:
             bar.update(1)
         y = phi(x)
         with np.errstate(invalid="ignore", over="ignore"):
-            ynorm = _norm(y)
-            step = _norm(y - x)
-        last = bud == m
-        div = ~(ynorm <= radius)  # not finite, or beyond the radius
-        fp = ~div & (step < tol)
-        if not early:
-            fp &= last
-        left = ~(div | fp)
-        cyc_p = np.zeros(idx.size, dtype=int)
-        if m >= 2 and max_period >= 2:
-            back = hist[[(m - p) % max_period for p in range(2, min(max_period, m) + 1)]] - y  # x^{m-p} - x^m
-            with np.errstate(invalid="ignore", over="ignore"):
-                close = np.einsum("pki,pki->pk", back, back) < tol * tol
-            close &= left if early else last & left
-            cyc = close.any(axis=0)
-            cyc_p[cyc] = close[:, cyc].argmax(axis=0) + 2  # the smallest period that returns
-            left &= ~cyc
-        cyc = cyc_p > 0
+            # squared norms as a matrix-vector product with ones: einsum's loop costs more for small n
+            ynorm = np.sqrt(np.square(y) @ ones)
+            d = y - x
+            step = np.sqrt(np.square(d, out=d) @ ones)
+            last = bud == m
+            div = ~(ynorm <= radius)  # not finite, or beyond the radius
+            fp = ~div & (step < tol)
+            if not early:
+                fp &= last
+            left = ~(div | fp)
+            cyc_p = None
+            if m >= 2 and max_period >= 2:
+                back = hist.take([(m - p) % max_period for p in range(2, min(max_period, m) + 1)], axis=0)
+                back -= y  # x^{m-p} - x^m
+                close = (np.square(back, out=back) @ ones) < tol2
+                close &= left if early else last & left
+                cyc = close.any(axis=0)
+                if cyc.any():
+                    cyc_p = np.zeros(idx.size, dtype=int)
+                    cyc_p[cyc] = close[:, cyc].argmax(axis=0) + 2  # the smallest period that returns
+                    left &= ~cyc
         out = last & left  # budget spent: unresolved, keep the last iterate
         if out.any() or not left.all():
             g = idx[fp]
             code[g], cand[g], cand_res[g], iters[g] = _FP, x[fp], step[fp], m
-            g = idx[cyc]
-            code[g], cand[g], period[g], iters[g] = _CYCLE, y[cyc], cyc_p[cyc], m
+            if cyc_p is not None:
+                cyc = cyc_p > 0
+                g = idx[cyc]
+                code[g], cand[g], period[g], iters[g] = _CYCLE, y[cyc], cyc_p[cyc], m
             g = idx[div]
             code[g], iters[g] = _DIVERGENT, m
             cand[idx[out]] = y[out]
-            state[idx[~left | out]] = y[~left | out]
-            left &= ~out
-            idx, x, y, hist, bud = idx[left], x[left], y[left], hist[:, left], bud[left]
-            if idx.size == 0:
+            stop = ~left | out
+            state[idx[stop]] = y[stop]
+            keep = np.flatnonzero(left & ~out)
+            if keep.size == 0:
                 break
+            idx, x, y, bud = idx[keep], x[keep], y[keep], bud[keep]
+            hist = hist.take(keep, axis=1)
         hist[m % max_period] = y
         x = y
     return code, period, iters, cand, cand_res, state

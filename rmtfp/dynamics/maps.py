@@ -7,6 +7,11 @@ in cache, which matters more than the size of the matrix products.
 
 from __future__ import annotations
 
+import concurrent.futures
+import itertools
+import os
+from typing import Optional
+
 import numpy as np
 
 from .._checks import int_at_least
@@ -14,6 +19,11 @@ from .network import Network
 
 #: elements of one float64 work array per chunk (512 KiB: layer activations stay in cache)
 _CHUNK_ELEMENTS = 2**16
+#: a batch of at least _SPLIT_ROWS * k rows is cut into at least k <= _SPLIT_CHUNKS chunks, whatever the
+#: number of workers (so that the result does not depend on it: BLAS may round a product of another shape
+#: differently in the last bit)
+_SPLIT_CHUNKS = 4
+_SPLIT_ROWS = 128
 
 
 def _chunk_rows(net: Network, chunk_size, per_row: int) -> int:
@@ -28,14 +38,97 @@ def _even(total: int, rows: int) -> int:
     return -(-total // -(-total // rows))
 
 
-def _map(net: Network, x: np.ndarray, rows: int) -> np.ndarray:
-    """Phi on the rows of x, at most ``rows`` at a time."""
-    if x.shape[0] <= rows:
-        return net._forward(x)
-    rows = _even(x.shape[0], rows)
+def _chunking(total: int, rows: int) -> int:
+    """Rows per chunk of a batch of ``total`` rows: at most ``rows``, equal chunks, at least
+    min(_SPLIT_CHUNKS, total // _SPLIT_ROWS) of them (work for parallel workers)."""
+    chunks = max(-(-total // rows), min(_SPLIT_CHUNKS, total // _SPLIT_ROWS), 1)
+    return -(-total // chunks)
+
+
+class Workers:
+    """Threads mapping the chunks of a batch in parallel (the calling thread is one of them).
+
+    The chunks are handed out one at a time to whichever thread is free, so
+    that a thread the operating system holds back (a loaded machine) leaves
+    its share to the others instead of stalling the map; numpy releases the
+    GIL in the matrix products and ufuncs.  The chunks do not depend on the
+    number of workers, so neither does the result.  Use as a context
+    manager (the threads end on exit); ``Workers(1)`` starts no thread.
+    """
+
+    def __init__(self, workers: int = 1):
+        self.workers = workers
+        self._pool = concurrent.futures.ThreadPoolExecutor(workers - 1) if workers > 1 else None
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def run(self, task, n_tasks: int) -> None:
+        """task(0), ..., task(n_tasks - 1), each exactly once, spread over the threads."""
+        helpers = min(self.workers, n_tasks) - 1
+        if helpers <= 0:
+            for i in range(n_tasks):
+                task(i)
+            return
+        counter = itertools.count()  # next() on it is atomic under the GIL
+
+        def work():
+            for i in counter:
+                if i >= n_tasks:
+                    return
+                task(i)
+
+        futures = [self._pool.submit(work) for _ in range(helpers)]
+        try:
+            work()
+        finally:
+            for f in futures:
+                f.result()  # re-raises a helper's exception
+
+
+def blas_thread_count() -> int:
+    """The BLAS threads allowed now (the largest over the loaded BLAS libraries; 1 when none is found)."""
+    from .._threads import _blas_controller
+
+    return max((lib.num_threads for lib in _blas_controller().lib_controllers if lib.user_api == "blas"),
+               default=1)
+
+
+def auto_workers(outer_blas_threads: int, blas_threads: Optional[int]) -> int:
+    """``workers=None``: the cores this process may run on, at most the BLAS threads the caller allowed
+    (``outer_blas_threads``, before the search limited them), divided by the BLAS threads of each worker."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    inner = blas_threads if blas_threads is not None else outer_blas_threads
+    return max(1, min(cores, outer_blas_threads) // max(1, inner))
+
+
+def _map(net: Network, x: np.ndarray, rows: int, pool: Optional[Workers] = None) -> np.ndarray:
+    """Phi on the rows of x, at most ``rows`` at a time; the chunks over ``pool``'s threads when given."""
+    if pool is None:
+        if x.shape[0] <= rows:
+            return net._forward(x)
+        rows = _even(x.shape[0], rows)
+    else:
+        rows = _chunking(x.shape[0], rows)
     out = np.empty((x.shape[0], net.n_out))
-    for s in range(0, x.shape[0], rows):
+
+    def chunk(i):
+        s = i * rows
         out[s:s + rows] = net._forward(x[s:s + rows])
+
+    n_chunks = -(-x.shape[0] // rows)
+    if pool is None:
+        for i in range(n_chunks):
+            chunk(i)
+    else:
+        pool.run(chunk, n_chunks)
     return out
 
 
@@ -61,20 +154,20 @@ class _DistinctMap:
     maps before it is tried again.
     """
 
-    def __init__(self, net: Network, rows: int):
-        self.net, self.rows, self.wait, self.backoff = net, rows, 0, 1
+    def __init__(self, net: Network, rows: int, pool: Optional[Workers] = None):
+        self.net, self.rows, self.pool, self.wait, self.backoff = net, rows, pool, 0, 1
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if self.wait > 0:
             self.wait -= 1
-            return _map(self.net, x, self.rows)
+            return _map(self.net, x, self.rows, self.pool)
         keys = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
         uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         if uniq.size > 0.9 * x.shape[0]:
             self.wait, self.backoff = self.backoff, min(16, 2 * self.backoff)
-            return _map(self.net, x, self.rows)
+            return _map(self.net, x, self.rows, self.pool)
         self.backoff = 1
-        return _map(self.net, x[first], self.rows)[inverse.ravel()]
+        return _map(self.net, x[first], self.rows, self.pool)[inverse.ravel()]
 
 
 def _norm(v: np.ndarray) -> np.ndarray:

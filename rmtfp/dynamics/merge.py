@@ -38,27 +38,38 @@ def _leader_clusters(points: np.ndarray, residuals: np.ndarray, radius: float,
     cluster : ndarray of int, per item
     leaders : ndarray of int, the leading item of each cluster
     """
-    if owner is None:
-        owner = np.arange(points.shape[0])
-        n_items = points.shape[0]
-    # each item's lexicographically smallest point breaks ties between equal residuals
-    order_pts = np.lexsort(tuple(points.T[::-1]))
-    _, pos = np.unique(owner[order_pts], return_index=True)
-    order = _leader_order(points[order_pts[pos]], residuals)
-    # the points of item i are by_owner[start[i]:start[i + 1]]
-    by_owner = np.argsort(owner, kind="stable")
-    start = np.searchsorted(owner[by_owner], np.arange(n_items + 1))
     tree = cKDTree(points)
+    if owner is None:  # one point per item: the item's point itself breaks ties
+        n_items = points.shape[0]
+        order = _leader_order(points, residuals)
+
+        def near_points(item):
+            return np.asarray(tree.query_ball_point(points[item], radius), dtype=int)
+    else:
+        # each item's lexicographically smallest point breaks ties between equal residuals
+        order_pts = np.lexsort(tuple(points.T[::-1]))
+        _, pos = np.unique(owner[order_pts], return_index=True)
+        order = _leader_order(points[order_pts[pos]], residuals)
+        # the points of item i are by_owner[start[i]:start[i + 1]]
+        by_owner = np.argsort(owner, kind="stable")
+        start = np.searchsorted(owner[by_owner], np.arange(n_items + 1))
+
+        def near_points(item):
+            found = tree.query_ball_point(points[by_owner[start[item]:start[item + 1]]], radius)
+            return np.unique(owner[np.concatenate([np.asarray(f, dtype=int) for f in found])])
     cluster = np.full(n_items, -1)
+    taken = np.zeros(n_items, dtype=np.uint8)
+    is_taken = memoryview(taken)  # a Python-level read of one entry, without a numpy scalar per item
     leaders = []
-    for item in order:
-        if cluster[item] >= 0:
+    for item in order.tolist():
+        if is_taken[item]:
             continue
-        found = tree.query_ball_point(points[by_owner[start[item]:start[item + 1]]], radius)
-        near = np.unique(owner[np.concatenate([np.asarray(f, dtype=int) for f in found])])
-        near = near[cluster[near] < 0]
+        near = near_points(item)
+        near = near[taken[near] == 0]
         cluster[near] = len(leaders)
         cluster[item] = len(leaders)
+        taken[near] = 1
+        taken[item] = 1
         leaders.append(item)
     return cluster, np.asarray(leaders, dtype=int)
 
