@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import os
+import time
 from typing import Optional
 
 import numpy as np
@@ -68,25 +69,47 @@ class Workers:
             self._pool.shutdown(wait=True)
 
     def run(self, task, n_tasks: int) -> None:
-        """task(0), ..., task(n_tasks - 1), each exactly once, spread over the threads."""
+        """task(0), ..., task(n_tasks - 1), spread over the threads.
+
+        ``task(i)`` must be deterministic and write only its own part of
+        the output: a task that a helper thread still holds when the
+        calling thread has run out of work is run again by the calling
+        thread once it has waited as long as a task takes it (a helper held
+        back by a loaded machine does not stall the batch); the helper's
+        late write then stores the same values.
+        """
         helpers = min(self.workers, n_tasks) - 1
         if helpers <= 0:
             for i in range(n_tasks):
                 task(i)
             return
         counter = itertools.count()  # next() on it is atomic under the GIL
+        done = [False] * n_tasks
 
         def work():
             for i in counter:
                 if i >= n_tasks:
                     return
                 task(i)
+                done[i] = True
 
         futures = [self._pool.submit(work) for _ in range(helpers)]
-        try:
-            work()
-        finally:
-            for f in futures:
+        t0, mine = time.perf_counter(), 0
+        for i in counter:
+            if i >= n_tasks:
+                break
+            task(i)
+            done[i] = True
+            mine += 1
+        if not all(done):
+            per_task = (time.perf_counter() - t0) / max(1, mine)
+            concurrent.futures.wait(futures, timeout=per_task)
+            for i in range(n_tasks):
+                if not done[i]:
+                    task(i)
+                    done[i] = True
+        for f in futures:
+            if f.done():
                 f.result()  # re-raises a helper's exception
 
 
@@ -111,12 +134,9 @@ def auto_workers(outer_blas_threads: int, blas_threads: Optional[int]) -> int:
 
 def _map(net: Network, x: np.ndarray, rows: int, pool: Optional[Workers] = None) -> np.ndarray:
     """Phi on the rows of x, at most ``rows`` at a time; the chunks over ``pool``'s threads when given."""
-    if pool is None:
-        if x.shape[0] <= rows:
-            return net._forward(x)
-        rows = _even(x.shape[0], rows)
-    else:
-        rows = _chunking(x.shape[0], rows)
+    rows = _even(x.shape[0], rows) if pool is None else _chunking(x.shape[0], rows)
+    if x.shape[0] <= rows:
+        return net._forward(x)
     out = np.empty((x.shape[0], net.n_out))
 
     def chunk(i):

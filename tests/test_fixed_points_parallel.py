@@ -1,0 +1,184 @@
+"""The fast paths of the fixed-point search against the plain ones: worker threads, chunking, merging, Newton."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+import rmtfp.dynamics.maps as maps
+from rmtfp import Network, find_fixed_points, grid, random_starts
+from rmtfp.dynamics.merge import _leader_clusters
+from rmtfp.dynamics.newton import _fixed_point_fun, _newton
+
+
+def _same_result(a, b):
+    """Every output of two searches identical to the bit."""
+    for name in ("fixed_points", "labels", "status", "residuals", "refined", "iterations"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.fractions == b.fractions
+    assert [s.kind for s in a.stability] == [s.kind for s in b.stability]
+    for sa, sb in zip(a.stability, b.stability):
+        np.testing.assert_array_equal(sa.eigenvalues, sb.eigenvalues)
+    assert len(a.cycles) == len(b.cycles)
+    for ca, cb in zip(a.cycles, b.cycles):
+        assert ca.period == cb.period and ca.refined == cb.refined
+        np.testing.assert_array_equal(ca.points, cb.points)
+
+
+def _networks():
+    """Networks whose searches meet every status: attracting points, cycles, unresolved and divergent starts."""
+    out = []
+    for seed in range(8):
+        out.append((Network.random([2, 60, 60, 2], "hardtanh", "cauchy", rng=seed), grid(step=0.05)))
+    for seed, act in enumerate(["tanh", "relu", "erf", "sigmoid"]):
+        out.append((Network.random([2, 40, 2], act, "normal", scale=4.0, rng=seed), grid(step=0.05)))
+    for seed in range(4):
+        net = Network.random([3, 50, 3], "tanh", "normal", scale=3.0, rng=seed)
+        out.append((net, random_starts(900, 3, rng=seed)))
+    out.append((Network.random([2, 20, 2], "relu", "normal", scale=9.0, rng=0, last_activation=False),
+                grid(step=0.05)))  # divergent starts
+    return out
+
+
+@pytest.mark.filterwarnings("ignore::rmtfp.errors.UnresolvedWarning")
+@pytest.mark.parametrize("case", range(17))
+def test_workers_do_not_change_the_result(case):
+    # the chunks are cut by the batch size alone, so the products, and so every bit of the result, are the
+    # same whatever the number of threads mapping them
+    net, starts = _networks()[case]
+    one = find_fixed_points(net, starts, workers=1)
+    assert starts.shape[0] >= 2 * maps._SPLIT_ROWS  # the batch is cut into chunks: the parallel path runs
+    for workers in (2, 3, None):
+        _same_result(find_fixed_points(net, starts, workers=workers), one)
+
+
+@pytest.mark.filterwarnings("ignore::rmtfp.errors.UnresolvedWarning")
+def test_the_parallel_cases_meet_every_status():
+    # the cases above are worth their time only if they meet every status
+    seen = set()
+    for net, starts in _networks():
+        seen |= set(find_fixed_points(net, starts, workers=2).status)
+    assert seen == {"fixed_point", "cycle", "unresolved", "divergent"}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, [2]])
+def test_bad_workers(bad):
+    net = Network.random([2, 5, 2], "tanh", rng=0)
+    with pytest.raises(ValueError, match="workers must be None"):
+        find_fixed_points(net, grid(step=0.5), workers=bad)
+
+
+def test_auto_workers_rule(monkeypatch):
+    monkeypatch.setattr(maps.os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
+    assert maps.auto_workers(8, 1) == 4  # the cores
+    assert maps.auto_workers(3, 1) == 3  # the caller's BLAS limit
+    assert maps.auto_workers(1, 1) == 1  # threadpool_limits(1) around the call: no threads
+    assert maps.auto_workers(8, 2) == 2  # two BLAS threads per worker
+    assert maps.auto_workers(4, None) == 1  # BLAS left as it is: its threads are the parallelism
+    assert maps.auto_workers(8, 16) == 1
+
+
+def test_a_caller_limiting_blas_to_one_thread_gets_one_worker(monkeypatch):
+    seen = []
+    original = maps.Workers.__init__
+
+    def spy(self, workers=1):
+        seen.append(workers)
+        original(self, workers)
+
+    monkeypatch.setattr(maps.Workers, "__init__", spy)
+    net = Network.random([2, 10, 2], "tanh", rng=0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        find_fixed_points(net, grid(step=0.25))  # as in the ensembles' worker processes
+    with threadpool_limits(limits=2, user_api="blas"):
+        find_fixed_points(net, grid(step=0.25))
+        find_fixed_points(net, grid(step=0.25), workers=3)
+    assert seen == [1, min(2, maps.auto_workers(2, 1)), 3]
+
+
+def test_workers_run_every_task_and_reraise():
+    for workers in (1, 2, 4):
+        out = np.zeros(37)
+        with maps.Workers(workers) as pool:
+            pool.run(lambda i: out.__setitem__(i, i * i), 37)
+        np.testing.assert_array_equal(out, np.arange(37.0) ** 2)
+
+    def failing(i):
+        if i == 5:
+            raise ArithmeticError("task 5")
+
+    with maps.Workers(2) as pool, pytest.raises(ArithmeticError, match="task 5"):
+        pool.run(failing, 8)
+
+
+def test_a_held_back_helper_does_not_stall_the_batch():
+    # a helper thread that does not come back (a loaded machine) leaves its task to the calling thread,
+    # which runs it again after waiting as long as a task takes it; without that the run would block here
+    release = threading.Event()
+    main = threading.current_thread()
+    out = np.zeros(4)
+
+    def task(i):
+        if threading.current_thread() is not main:
+            release.wait(30)  # held back until the run is over
+        out[i] = i + 1
+
+    with maps.Workers(2) as pool:
+        t = time.perf_counter()
+        pool.run(task, 4)
+        blocked = time.perf_counter() - t
+        release.set()
+    np.testing.assert_array_equal(out, [1, 2, 3, 4])
+    assert blocked < 20  # not the 30 s the helper was held back
+
+
+@pytest.mark.parametrize("total", [1, 5, 127, 128, 255, 256, 511, 512, 1681, 5000, 100_000])
+@pytest.mark.parametrize("rows", [1, 7, 64, 655])
+def test_chunking(total, rows):
+    per = maps._chunking(total, rows)
+    chunks = -(-total // per)
+    assert 1 <= per <= rows
+    assert chunks >= min(maps._SPLIT_CHUNKS, total // maps._SPLIT_ROWS)
+    assert chunks * per - total < per  # no empty chunk
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_leader_clusters_one_point_per_item_agrees_with_the_general_route(seed):
+    # the fast route (one point per item) against the route for items with several points, given one each
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 300))
+    centres = rng.uniform(-1, 1, size=(int(rng.integers(1, 6)), 2))
+    pts = centres[rng.integers(0, centres.shape[0], k)] + rng.normal(scale=10 ** rng.uniform(-6, -2), size=(k, 2))
+    pts[rng.random(k) < 0.2] = pts[0]  # exact duplicates
+    res = rng.choice([0.0, 1e-9, 1e-7], size=k)  # ties in the residual
+    radius = 1e-3
+    fast = _leader_clusters(pts, res, radius)
+    general = _leader_clusters(pts, res, radius, owner=np.arange(k), n_items=k)
+    np.testing.assert_array_equal(fast[0], general[0])
+    np.testing.assert_array_equal(fast[1], general[1])
+    # every candidate is within the radius of its leader; leaders are pairwise farther apart
+    lead = pts[fast[1]]
+    assert np.all(np.linalg.norm(pts - lead[fast[0]], axis=1) <= radius)
+    if lead.shape[0] > 1:
+        d = np.linalg.norm(lead[:, None] - lead[None], axis=2)
+        assert np.all(d[np.triu_indices(lead.shape[0], 1)] > radius)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_batched_newton_agrees_with_one_point_at_a_time(seed):
+    # Newton's method on a batch (one linear solve per point, stacked) against the same method started on
+    # each point alone; the steps are the same up to the rounding of products of another shape, and both stop
+    # at |F| <= eps max(1, |x|), so the fixed points agree to refine_tol = 1e-12 where both converge
+    net = Network.random([2, 30, 30, 2], "tanh", "normal", scale=3.0, rng=seed)
+    x0 = random_starts(40, 2, rng=seed)
+    fun = _fixed_point_fun(net, 64)
+    xb, rb, _ = _newton(fun, x0)
+    for i in range(x0.shape[0]):
+        xi, ri, _ = _newton(fun, x0[i:i + 1])
+        scale = max(1.0, float(np.linalg.norm(xb[i])))
+        if rb[i] <= 1e-12 * scale and ri[0] <= 1e-12 * scale:
+            np.testing.assert_allclose(xi[0], xb[i], rtol=0, atol=1e-10)  # both converged: the same root
