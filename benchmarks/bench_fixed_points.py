@@ -162,10 +162,13 @@ def interleaved(fns: dict, repeat: int) -> dict:
     them; in turn, each sees the same load.
     """
     walls = {k: [] for k in fns}
-    for _ in range(repeat):
-        for k, fn in fns.items():
+    keys = list(fns)
+    for r in range(repeat):
+        # the order turns with every repeat: each function follows each other equally often (BLAS threads
+        # of a threaded run keep spinning a while after it and slow down whatever runs next)
+        for k in keys[r % len(keys):] + keys[:r % len(keys)]:
             t = time.perf_counter()
-            fn()
+            fns[k]()
             walls[k].append(time.perf_counter() - t)
     return {k: min(v) for k, v in walls.items()}
 
