@@ -53,13 +53,18 @@ class Workers:
     that a thread the operating system holds back (a loaded machine) leaves
     its share to the others instead of stalling the map; numpy releases the
     GIL in the matrix products and ufuncs.  The chunks do not depend on the
-    number of workers, so neither does the result.  Use as a context
-    manager (the threads end on exit); ``Workers(1)`` starts no thread.
+    number of workers, so neither does the result.  When a helper did not
+    finish its chunk in time (see :meth:`run`), the next 1, 2, 4, ..., 16
+    batches are mapped by the calling thread alone before the helpers are
+    tried again: on a machine busy with other work, threads that wait for
+    each other lose to one thread.  Use as a context manager (the threads
+    end on exit); ``Workers(1)`` starts no thread.
     """
 
     def __init__(self, workers: int = 1):
         self.workers = workers
         self._pool = concurrent.futures.ThreadPoolExecutor(workers - 1) if workers > 1 else None
+        self._serial, self._backoff = 0, 1
 
     def __enter__(self) -> "Workers":
         return self
@@ -79,6 +84,9 @@ class Workers:
         late write then stores the same values.
         """
         helpers = min(self.workers, n_tasks) - 1
+        if helpers > 0 and self._serial > 0:
+            self._serial -= 1
+            helpers = 0
         if helpers <= 0:
             for i in range(n_tasks):
                 task(i)
@@ -101,13 +109,19 @@ class Workers:
             task(i)
             done[i] = True
             mine += 1
+        stalled = False
         if not all(done):
             per_task = (time.perf_counter() - t0) / max(1, mine)
             concurrent.futures.wait(futures, timeout=per_task)
             for i in range(n_tasks):
                 if not done[i]:
+                    stalled = True
                     task(i)
                     done[i] = True
+        if stalled:
+            self._serial, self._backoff = self._backoff, min(16, 2 * self._backoff)
+        else:
+            self._backoff = 1
         for f in futures:
             if f.done():
                 f.result()  # re-raises a helper's exception

@@ -22,6 +22,35 @@ def _leader_order(points: np.ndarray, residuals: np.ndarray) -> np.ndarray:
     return np.lexsort(tuple(points.T[::-1]) + (residuals,))
 
 
+def _collapse_duplicates(points: np.ndarray, residuals: np.ndarray, radius: float):
+    """:func:`_leader_clusters` of one point per item through the distinct points, or None.
+
+    Candidates that are the same point (saturating activations send whole
+    basins to one corner, to the bit) are always in one cluster; each
+    distinct point enters with its smallest residual (ties: the first
+    index), which is the one the greedy order would reach first, so the
+    clusters and leaders are those of all the candidates.  None when fewer
+    than half of the candidates repeat another (judged on the first
+    coordinate: sorting whole rows would cost more than it saves).
+    """
+    m = points.shape[0]
+    if np.unique(points[:, 0]).size > m // 2:
+        return None
+    # equal rows next to each other, by increasing residual, then index (lexsort is stable); -0.0 == 0.0
+    # like the distance, which puts them in one cluster anyway
+    order = np.lexsort((residuals,) + tuple(points.T[::-1]))
+    sorted_points = points[order]
+    new_row = np.ones(m, dtype=bool)
+    new_row[1:] = np.any(sorted_points[1:] != sorted_points[:-1], axis=1)
+    best = order[new_row]  # per distinct point: the smallest residual, the first index among equal ones
+    if best.size == m:
+        return None
+    inverse = np.empty(m, dtype=int)
+    inverse[order] = np.cumsum(new_row) - 1
+    cluster, leaders = _leader_clusters(points[best], residuals[best], radius)
+    return cluster[inverse], best[leaders]
+
+
 def _leader_clusters(points: np.ndarray, residuals: np.ndarray, radius: float,
                      owner: Optional[np.ndarray] = None, n_items: Optional[int] = None):
     """Greedy clustering around the best candidates.
@@ -38,6 +67,10 @@ def _leader_clusters(points: np.ndarray, residuals: np.ndarray, radius: float,
     cluster : ndarray of int, per item
     leaders : ndarray of int, the leading item of each cluster
     """
+    if owner is None and points.shape[0] > 2:
+        collapsed = _collapse_duplicates(points, residuals, radius)
+        if collapsed is not None:
+            return collapsed
     tree = cKDTree(points)
     if owner is None:  # one point per item: the item's point itself breaks ties
         n_items = points.shape[0]
@@ -58,18 +91,22 @@ def _leader_clusters(points: np.ndarray, residuals: np.ndarray, radius: float,
             found = tree.query_ball_point(points[by_owner[start[item]:start[item + 1]]], radius)
             return np.unique(owner[np.concatenate([np.asarray(f, dtype=int) for f in found])])
     cluster = np.full(n_items, -1)
-    taken = np.zeros(n_items, dtype=np.uint8)
-    is_taken = memoryview(taken)  # a Python-level read of one entry, without a numpy scalar per item
+    free = np.ones(n_items, dtype=bool)
     leaders = []
-    for item in order.tolist():
-        if is_taken[item]:
-            continue
+    pos = 0  # order[:pos] are taken
+    while True:
+        # the next free item in the order (a scan in numpy rather than a Python step per taken item)
+        rest = free[order[pos:]]
+        if not rest.any():
+            break
+        pos += int(rest.argmax())
+        item = int(order[pos])
         near = near_points(item)
-        near = near[taken[near] == 0]
+        near = near[free[near]]
         cluster[near] = len(leaders)
         cluster[item] = len(leaders)
-        taken[near] = 1
-        taken[item] = 1
+        free[near] = False
+        free[item] = False
         leaders.append(item)
     return cluster, np.asarray(leaders, dtype=int)
 
