@@ -40,16 +40,21 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     phi = _DistinctMap(net, rows, pool)
     ones = np.ones(n)
     tol2 = tol * tol
-    for m in range(1, int(budget.max()) + 1):
-        if bar is not None:
-            bar.update(1)
-        y = phi(x)
-        with np.errstate(invalid="ignore", over="ignore"):
+    first_last = int(bud.min())  # no budget in the batch ends before this map
+    none = np.zeros(m_total, dtype=bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for m in range(1, int(budget.max()) + 1):
+            if bar is not None:
+                bar.update(1)
+            y = phi(x)
             # squared norms as a matrix-vector product with ones: einsum's loop costs more for small n
             ynorm = np.sqrt(np.square(y) @ ones)
-            d = y - x
-            step = np.sqrt(np.square(d, out=d) @ ones)
-            last = bud == m
+            # x^{m-p} - x^m for p = 1, ..., min(P, m) in one go: p = 1 is the step, the others the cycle test
+            back = hist.take([(m - p) % max_period for p in range(1, min(max_period, m) + 1)], axis=0)
+            back -= y
+            dist2 = np.square(back, out=back) @ ones
+            step = np.sqrt(dist2[0])
+            last = bud == m if m >= first_last else none[:idx.size]
             div = ~(ynorm <= radius)  # not finite, or beyond the radius
             fp = ~div & (step < tol)
             if not early:
@@ -57,33 +62,33 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
             left = ~(div | fp)
             cyc_p = None
             if m >= 2 and max_period >= 2:
-                back = hist.take([(m - p) % max_period for p in range(2, min(max_period, m) + 1)], axis=0)
-                back -= y  # x^{m-p} - x^m
-                close = (np.square(back, out=back) @ ones) < tol2
-                close &= left if early else last & left
-                cyc = close.any(axis=0)
-                if cyc.any():
-                    cyc_p = np.zeros(idx.size, dtype=int)
-                    cyc_p[cyc] = close[:, cyc].argmax(axis=0) + 2  # the smallest period that returns
-                    left &= ~cyc
-        out = last & left  # budget spent: unresolved, keep the last iterate
-        if out.any() or not left.all():
-            g = idx[fp]
-            code[g], cand[g], cand_res[g], iters[g] = _FP, x[fp], step[fp], m
-            if cyc_p is not None:
-                cyc = cyc_p > 0
-                g = idx[cyc]
-                code[g], cand[g], period[g], iters[g] = _CYCLE, y[cyc], cyc_p[cyc], m
-            g = idx[div]
-            code[g], iters[g] = _DIVERGENT, m
-            cand[idx[out]] = y[out]
-            stop = ~left | out
-            state[idx[stop]] = y[stop]
-            keep = np.flatnonzero(left & ~out)
-            if keep.size == 0:
-                break
-            idx, x, y, bud = idx[keep], x[keep], y[keep], bud[keep]
-            hist = hist.take(keep, axis=1)
-        hist[m % max_period] = y
-        x = y
+                close = dist2[1:] < tol2
+                if close.any():
+                    close &= left if early else last & left
+                    cyc = close.any(axis=0)
+                    if cyc.any():
+                        cyc_p = np.zeros(idx.size, dtype=int)
+                        cyc_p[cyc] = close[:, cyc].argmax(axis=0) + 2  # the smallest period that returns
+                        left &= ~cyc
+            out = last & left  # budget spent: unresolved, keep the last iterate
+            if not left.all() or out.any():
+                g = idx[fp]
+                code[g], cand[g], cand_res[g], iters[g] = _FP, x[fp], step[fp], m
+                if cyc_p is not None:
+                    cyc = cyc_p > 0
+                    g = idx[cyc]
+                    code[g], cand[g], period[g], iters[g] = _CYCLE, y[cyc], cyc_p[cyc], m
+                g = idx[div]
+                code[g], iters[g] = _DIVERGENT, m
+                cand[idx[out]] = y[out]
+                stop = ~left | out
+                state[idx[stop]] = y[stop]
+                keep = np.flatnonzero(left & ~out)
+                if keep.size == 0:
+                    break
+                idx, x, y, bud = idx[keep], x[keep], y[keep], bud[keep]
+                hist = hist.take(keep, axis=1)
+                first_last = int(bud.min())
+            hist[m % max_period] = y
+            x = y
     return code, period, iters, cand, cand_res, state
