@@ -119,8 +119,8 @@ def add_command(subparsers, name: str, run, *, help: str, doc: str, activation=N
     to the parser returned.
     """
     description, examples = command_doc(doc)
-    parser = subparsers.add_parser(name, help=help, description=description or None, epilog=examples or None,
-                                   formatter_class=HelpFormatter)
+    parser = subparsers.add_parser(name, help=help, description=description or None,
+                                   epilog=f"examples:\n\n{examples}" if examples else None, formatter_class=HelpFormatter)
     if activation is not None:
         add_activation(parser, **_spec(activation))
     if weights is not None:
