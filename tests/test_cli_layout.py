@@ -81,7 +81,9 @@ def test_write_output_writes_the_figure_and_says_so(tmp_path, capsys):
     args = argparse.Namespace(command="x", plot=str(path), json=False, csv=False)
 
     def figure(plotting):
-        fig = plotting._common.pyplot().figure()
+        from rmtfp.plotting._common import pyplot
+
+        fig = pyplot().figure()
         fig.add_subplot().plot([0, 1], [1, 0])
         return fig
 

@@ -58,7 +58,9 @@ def _tails(result) -> dict:
 
 def _figure(plotting, result, report, data, tails):
     """The identification map, the loss and the weight spectra of the first hidden layer, in one figure."""
-    fig = plotting._common.pyplot().figure(figsize=(15.0, 5.8))
+    from ..plotting._common import pyplot
+
+    fig = pyplot().figure(figsize=(15.0, 5.8))
     gs = fig.add_gridspec(2, 2, width_ratios=[1.8, 1.0], hspace=0.5, wspace=0.55)
     plotting.plot_identification(report, data, ax=fig.add_subplot(gs[:, 0]))
     plotting.plot_training(result, ax=fig.add_subplot(gs[0, 1]))
