@@ -39,7 +39,8 @@ from rmtfp.errors import UnresolvedWarning
 
 from ._common import CORRECTED, ERROR, MODES, REPRODUCED, STATUSES, Check, check_mode, settings
 
-__all__ = ["CLAIMS", "ISOMETRY_CLAIMS", "GROUPS", "group_of", "ClaimRecord", "available", "load", "slug_of", "run_claim", "STATUSES", "MODES", "settings"]
+__all__ = ["CLAIMS", "ISOMETRY_CLAIMS", "GROUPS", "group_of", "ClaimRecord", "available", "load", "slug_of",
+           "run_claim", "STATUSES", "MODES", "settings"]
 
 #: claim number -> module name (``validation.<name>``)
 CLAIMS = {

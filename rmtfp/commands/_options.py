@@ -37,11 +37,10 @@ import numpy as np
 from . import dump_json, int_at_least
 
 __all__ = [
-    "DEFAULT_ACTIVATION", "WEIGHT_LAWS", "PLOT_FORMATS", "add_command",
+    "DEFAULT_ACTIVATION", "WEIGHT_LAWS", "PLOT_FORMATS", "HelpFormatter", "command_doc", "add_command",
     "add_activation", "add_weights", "add_seed", "add_workers", "add_scheduler", "add_progress", "add_output",
-    "resolve_seed", "connect_scheduler", "announce_fresh_seed", "show_progress", "wrote", "note", "print_csv", "parse_floats",
-    "check_plot_file", "add_iteration", "float_list",
-    "write_output",
+    "add_iteration", "resolve_seed", "connect_scheduler", "announce_fresh_seed", "show_progress", "write_output",
+    "wrote", "note", "print_csv", "parse_floats", "float_list", "check_plot_file",
 ]
 
 #: the activation of every command when --activation is not given (the papers' fixed-point networks)
@@ -119,8 +118,8 @@ def add_command(subparsers, name: str, run, *, help: str, doc: str, activation=N
     to the parser returned.
     """
     description, examples = command_doc(doc)
-    parser = subparsers.add_parser(name, help=help, description=description or None,
-                                   epilog=f"examples:\n\n{examples}" if examples else None, formatter_class=HelpFormatter)
+    parser = subparsers.add_parser(name, help=help, description=description or None, formatter_class=HelpFormatter,
+                                   epilog=f"examples:\n\n{examples}" if examples else None)
     if activation is not None:
         add_activation(parser, **_spec(activation))
     if weights is not None:

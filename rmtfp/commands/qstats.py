@@ -51,7 +51,8 @@ def parse_depths(text: str) -> list:
 def register(subparsers) -> None:
     p = add_command(subparsers, "qstats", run, doc=__doc__,
                     help="law of the number of fixed points Q of random networks against depth", activation=True,
-                    weights=dict(default="cauchy", extra_help=" (weights and biases; cauchy is the papers' experiment)"),
+                    weights=dict(default="cauchy",
+                                 extra_help=" (weights and biases; cauchy is the papers' experiment)"),
                     seed=dict(what="root seed of all networks"), workers=dict(kind="processes; 1 = this process"),
                     scheduler=True, output=dict(plot="qstats.png", csv="depth,mode,mode_low,mode_high,mean,"
                                                 "mean_stderr,cycle_fraction,unresolved_fraction"))
