@@ -125,3 +125,11 @@ def test_float_list_refuses_what_parse_floats_refuses(text):
         with pytest.raises(argparse.ArgumentTypeError, match="--beta must be a number or a comma list"):
             parse(text)
     assert _options.float_list("--beta")("0.4") == [0.4] and _options.parse_floats("--q")("0.4") == 0.4
+
+
+def test_scale_given_at_its_default_still_conflicts_with_a_weights_file(tmp_path, capsys):
+    from rmtfp.cli import main
+
+    # --scale fan_in equals the default: it is refused beside --weights-file because it was given, not by its value
+    rc = main(["basins", "--scale", "fan_in", "--weights-file", str(tmp_path / "w.npz")])
+    assert rc == 2 and "(--scale) cannot be combined with --weights-file" in capsys.readouterr().err

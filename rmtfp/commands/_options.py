@@ -34,12 +34,12 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from . import dump_json, int_at_least
+from . import dump_json, int_at_least, parse_bounds, parse_scale
 
 __all__ = [
     "DEFAULT_ACTIVATION", "WEIGHT_LAWS", "PLOT_FORMATS", "HelpFormatter", "command_doc", "add_command",
     "add_activation", "add_weights", "add_seed", "add_workers", "add_scheduler", "add_progress", "add_output",
-    "add_iteration", "resolve_seed", "connect_scheduler", "announce_fresh_seed", "show_progress", "write_output",
+    "add_scale", "add_grid", "add_iteration", "resolve_seed", "connect_scheduler", "announce_fresh_seed", "show_progress", "write_output",
     "wrote", "note", "print_csv", "parse_floats", "float_list", "check_plot_file",
 ]
 
@@ -226,6 +226,20 @@ def add_progress(group) -> None:
                        help="no progress bar (bars are drawn on stderr only when it is a terminal)")
     group.add_argument("--quiet", dest="progress", action="store_false", help=argparse.SUPPRESS)
     group.set_defaults(progress=True)
+
+
+def add_scale(group) -> None:
+    """``--scale``: the weight scale of random networks; ``args.scale_given`` says whether given."""
+    group.add_argument("--scale", type=parse_scale, default="fan_in", action=_StoreGiven,
+                       help="'fan_in' (variance 1/n_l for normal, scale 1/n_l for Cauchy; default) or a number")
+    group.set_defaults(scale_given=False)
+
+
+def add_grid(group) -> None:
+    """``--bounds`` and ``--step``: the grid of starts of the fixed-point search (``rmtfp.grid``)."""
+    group.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0),
+                       help="grid box LO,HI per axis (default: -1,1)")
+    group.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
 
 
 def add_iteration(group) -> None:

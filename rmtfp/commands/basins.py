@@ -14,8 +14,9 @@ import sys
 
 import numpy as np
 
-from . import check_pair_grid, int_at_least, int_list, parse_bounds, parse_scale
-from ._options import add_command, add_iteration, note, resolve_seed, show_progress, write_output, wrote
+from . import check_pair_grid, int_at_least, int_list
+from ._options import (add_command, add_grid, add_iteration, add_scale, note, resolve_seed, show_progress, write_output,
+                       wrote)
 
 __all__ = ["register", "run"]
 
@@ -32,16 +33,14 @@ def register(subparsers) -> None:
     net = p.add_argument_group("network")
     net.add_argument("--widths", type=int_list("--widths"),
                      help="layer widths n_0,...,n_L (n_0 = n_L), e.g. 2,100,100,2")
-    net.add_argument("--scale", type=parse_scale, default=None,
-                     help="'fan_in' (variance 1/n_l for normal, scale 1/n_l for Cauchy; default) or a number")
+    add_scale(net)
     net.add_argument("--no-bias", action="store_true", help="zero biases")
     net.add_argument("--no-last-activation", action="store_true",
                      help="affine last layer (with --weights-file, overrides the file's)")
     net.add_argument("--weights-file", help="read the network from an .npz file (keys W0.., b0.., activation)")
     net.add_argument("--save-weights", help="write the network to this .npz file")
     st = p.add_argument_group("starts and iteration")
-    st.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0), help="grid box LO,HI per axis (default: -1,1)")
-    st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
+    add_grid(st)
     st.add_argument("--random-starts", type=int_at_least("--random-starts"), default=None, metavar="M",
                     help="M uniform random starts in the box instead of the grid (seeded by --seed)")
     add_iteration(st)
@@ -54,7 +53,7 @@ def _network(args):
 
     if args.weights_file:
         drawn = [opt for opt, given in (("--widths", args.widths is not None), ("--weights", args.weights_given),
-                                         ("--scale", args.scale is not None), ("--no-bias", args.no_bias))
+                                         ("--scale", args.scale_given), ("--no-bias", args.no_bias))
                  if given]
         if drawn:
             raise ValueError(f"options of a random network ({', '.join(drawn)}) cannot be combined with "
@@ -80,7 +79,7 @@ def _network(args):
                          f"got {','.join(map(str, args.widths))}")
     seed = resolve_seed(args)
     law = args.weights
-    scale = args.scale if args.scale is not None else "fan_in"
+    scale = args.scale
     net = Network.random(args.widths, args.activation, weights=law, scale=scale, rng=seed,
                          bias=not args.no_bias, last_activation=not args.no_last_activation)
     info = {"widths": list(net.widths), "activation": net.activation.name, "weights": law,

@@ -18,8 +18,9 @@ import time
 
 import numpy as np
 
-from . import int_at_least, parse_bounds, parse_scale
-from ._options import add_command, add_iteration, connect_scheduler, resolve_seed, show_progress, write_output
+from . import int_at_least
+from ._options import (add_command, add_grid, add_iteration, add_scale, connect_scheduler, resolve_seed, show_progress,
+                       write_output)
 
 __all__ = ["register", "run", "parse_depths"]
 
@@ -62,12 +63,10 @@ def register(subparsers) -> None:
     net.add_argument("--networks", type=int_at_least("--networks"), default=100,
                      help="networks per depth (default: 100)")
     net.add_argument("--width", type=int_at_least("--width"), default=100, help="hidden width N_0 (default: 100)")
-    net.add_argument("--scale", type=parse_scale, default="fan_in",
-                     help="'fan_in' (scale 1/n_l for Cauchy, variance 1/n_l for normal; default) or a number")
+    add_scale(net)
     net.add_argument("--dim", type=int_at_least("--dim"), default=2, help="input/output dimension n (default: 2)")
     st = p.add_argument_group("fixed-point search")
-    st.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0), help="grid box LO,HI (default: -1,1)")
-    st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
+    add_grid(st)
     add_iteration(st)
     mode = p.add_argument_group("mode interval")
     mode.add_argument("--confidence", type=float, default=0.95, help="of the mode interval (default: 0.95)")
