@@ -18,8 +18,8 @@ def test_slug_is_the_module_name_without_its_number(number):
     assert (folder / f"{names[number]}.py").is_file()
     if number in validation.CLAIMS:
         assert names[number] == f"claim{number:02d}_{slug}"
-    else:
-        assert slug == names[number]
+    else:  # the slugs the isometry claims had before the registry gave them (report file names stay)
+        assert names[number] == f"iso{number - 100:02d}_{slug[len('iso_'):]}" and slug.startswith("iso_")
     mod = validation.load(number)
     assert not hasattr(mod, "NUMBER") and not hasattr(mod, "SLUG")  # the registry says it, once
     assert all(isinstance(getattr(mod, k), str) and getattr(mod, k) for k in ("TITLE", "SOURCE", "CLAIM", "CRITERION"))

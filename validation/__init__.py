@@ -85,11 +85,12 @@ def available(group: str = "papers") -> list:
 
 
 def slug_of(number: int) -> str:
-    """The claim's name in file names: its module's, without the ``claimNN_`` prefix (``gaussian_unique``)."""
+    """The claim's name in file names: its module's, without the ``claimNN_`` prefix (``gaussian_unique``);
+    ``isoNN_`` becomes ``iso_`` (``iso_relu_no_isometry``)."""
     names = {**CLAIMS, **ISOMETRY_CLAIMS}
     if number not in names:
         raise ValueError(f"claim number must be one of {available('all')}, got {number!r}")
-    return re.sub(r"^claim\d+_", "", names[number])
+    return re.sub(r"^iso\d+_", "iso_", re.sub(r"^claim\d+_", "", names[number]))
 
 
 def load(number: int) -> ModuleType:
