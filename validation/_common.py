@@ -29,7 +29,7 @@ __all__ = [
     "STATUSES", "TYPICAL", "REPRODUCED", "CORRECTED", "NOT_REPRODUCED", "INCONCLUSIVE", "ERROR", "MODES",
     "READINGS", "HEADLINE_READING", "HEADLINE_REASON", "READING_TEXT", "FanInPower", "gaussian_scale",
     "Check", "check_mode", "farr", "fnum", "proportion_interval", "proportion_verdict", "rate_check", "settings",
-    "single_threaded_blas", "sizes", "per_reading",
+    "single_threaded_blas", "sizes", "per_reading", "reading_params",
 ]
 
 REPRODUCED = "reproduced"
@@ -62,6 +62,11 @@ READING_TEXT = {
 HEADLINE_REASON = ("the papers write N(0, sigma_l), sigma_l = 1/n_l, and in the contraction section sigma = N^-beta "
                    "beside 'variance sigma^2 = N^-2beta', so sigma_l is a standard deviation, the same scale as the "
                    "Cauchy gamma_l = 1/n_l of the same paragraph")
+
+
+def reading_params() -> dict:
+    """The ``params`` entries of a claim judged once per reading: each reading's text and the headline reading."""
+    return {"readings": {r: READING_TEXT[r] for r in READINGS}, "headline_reading": HEADLINE_READING}
 
 
 def per_reading(verdicts: dict, texts: Optional[dict] = None) -> tuple:

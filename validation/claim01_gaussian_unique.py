@@ -45,8 +45,8 @@ import numpy as np
 
 from rmtfp import Network, find_fixed_points, grid
 
-from ._common import (CORRECTED, HEADLINE_READING, INCONCLUSIVE, NOT_REPRODUCED, READING_TEXT, READINGS, REPRODUCED,
-                      TYPICAL, Check, farr, gaussian_scale, per_reading, proportion_verdict, sizes)
+from ._common import (CORRECTED, HEADLINE_READING, INCONCLUSIVE, NOT_REPRODUCED, READINGS, REPRODUCED, TYPICAL, Check,
+                      farr, gaussian_scale, per_reading, proportion_verdict, reading_params, sizes)
 
 TITLE = "Gaussian weights, L = 2: one fixed point at 0, basin = Omega"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4, Fig. 1a; Berlyand & Slavin, sec. IV, Fig. 2a"
@@ -108,8 +108,7 @@ def compute(mode: str = "quick") -> dict:
         readings[reading] = {"scale": repr(gaussian_scale(reading)), "papers_budget": papers, "long_budget": long,
                              "zero_bias": nobias}
     return {
-        "params": dict(p, widths=[2, 100, 2], activation="hardtanh", weights="normal",
-                       readings={r: READING_TEXT[r] for r in READINGS}, headline_reading=HEADLINE_READING,
+        "params": dict(p, widths=[2, 100, 2], activation="hardtanh", weights="normal", **reading_params(),
                        bias=True, last_activation=True, tol=1e-5, grid_points=int(starts.shape[0]), at_zero=AT_ZERO),
         "seeds": {"network_i": f"numpy.random.default_rng([{SEED}, i]), i = 0..{p['n_networks'] - 1}, "
                                "the same normal numbers for both readings"},

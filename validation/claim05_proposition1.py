@@ -61,8 +61,8 @@ import numpy as np
 from rmtfp import find_all_fixed_points, grid
 from rmtfp.ensembles import q_statistics
 
-from ._common import (CORRECTED, HEADLINE_READING, INCONCLUSIVE, NOT_REPRODUCED, READING_TEXT, READINGS, REPRODUCED,
-                      Check, farr, gaussian_scale, per_reading, proportion_interval, settings, sizes)
+from ._common import (CORRECTED, HEADLINE_READING, INCONCLUSIVE, NOT_REPRODUCED, READINGS, REPRODUCED, Check, farr,
+                      gaussian_scale, per_reading, proportion_interval, reading_params, settings, sizes)
 
 TITLE = "Proposition 1: unique fixed point for Gaussian weights at any depth and width"
 SOURCE = "Berlyand & Slavin, sec. VI, Proposition 1; Berlyand, Krupchytskyi & Slavin, sec. 7"
@@ -116,8 +116,7 @@ def compute(mode: str = "quick") -> dict:
                         "n_stable": qs.n_stable[d].tolist(), "newton_fixed_points": newton,
                     })
     return {
-        "params": dict(p, weights="normal", readings={r: READING_TEXT[r] for r in READINGS},
-                       headline_reading=HEADLINE_READING, bias=True, last_activation=True, tol=1e-5,
+        "params": dict(p, weights="normal", **reading_params(), bias=True, last_activation=True, tol=1e-5,
                        grid_points=int(starts.shape[0]), newton_step=NEWTON_STEP,
                        newton_starts=int(newton_starts.shape[0]), newton_tol=1e-12),
         "seeds": {"root": SEED, "network": "SeedSequence(root, spawn_key=(1, L, i)) per activation and width; the "
