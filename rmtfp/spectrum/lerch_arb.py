@@ -14,7 +14,7 @@ Regions (x in C minus [1, inf), principal branch)
     Phi(x, s, a) = sum_{n<N} x^n (n + a)^{-s} + R,
     |R| <= (N + a)^{|s|} r^N / (1 - r sqrt(1 + 1/(N + a))),  r = |x|.
 
-``|log x| <= RHO`` (RHO = 4.5 < 2 pi): the expansion in w = log x
+``|log x| <= rho`` (rho = 4.5 above 256 bits, 5.5 at most 256 bits; < 2 pi): the expansion in w = log x
 (Erdelyi, Higher Transcendental Functions I, 1.11(8)),
 
     Phi(e^w, s, a) = e^{-a w} (Gamma(1 - s) (-w)^{s-1} + F(w)),  F(w) = sum_k zeta(s - k, a) w^k / k!,
@@ -37,7 +37,9 @@ bound |zeta(1/2 - k, b')| <= 2 Gamma(k + 1/2) zeta(3/2) / (2 pi)^{k+1/2}
 for 0 < b' <= 1, k >= 1, and zeta(1/2 - k, a) = zeta(1/2 - k, b') - sum (b' + i)^{k-1/2}
 over the a - b' terms below a, each <= (a - 1)^{k - 1/2}.
 
-Elsewhere (|x| > 1/2 and |log x| > RHO, that is |x| > e^{RHO cos(arg)}-ish)
+The number of terms K grows like prec / log2(2 pi / rho): the wider radius
+at low precision (the path-following and the proofs, 64 bits) costs little.
+Elsewhere (|x| > 1/2 and |log x| > rho)
 :meth:`LerchHalf.phi` returns None and the caller uses ``acb.lerch_phi``.
 """
 
@@ -46,10 +48,11 @@ from __future__ import annotations
 import contextlib
 import math
 
-__all__ = ["LerchHalf", "lerch_half_arb", "RHO", "DIRECT_RADIUS"]
+__all__ = ["LerchHalf", "lerch_half_arb", "RHO", "RHO_LOW_PREC", "DIRECT_RADIUS"]
 
-#: radius in w = log x of the log expansion (its radius of convergence is 2 pi)
+#: radius in w = log x of the log expansion (its radius of convergence is 2 pi), above and up to 256 bits
 RHO = 4.5
+RHO_LOW_PREC = 5.5
 #: radius in x of the defining series
 DIRECT_RADIUS = 0.5
 _ZETA_3_2 = 2.6124  # zeta(3/2) = 2.61237..., rounded up
@@ -84,6 +87,7 @@ class LerchHalf:
         from flint import arb
 
         self.prec = int(prec)
+        self.rho = RHO if self.prec > 256 else RHO_LOW_PREC
         self._log_ready = False
         with _guarded(self.prec):
             if a_minus_1 is not None:
@@ -133,7 +137,7 @@ class LerchHalf:
         from flint import acb, arb, arb_poly
 
         prec = self.prec + 20
-        rho = RHO
+        rho = self.rho
         ratio = rho / (2 * math.pi)
         K = int(math.ceil((self.prec + 16) / -math.log2(ratio)))
         am1 = float(self.a.mid()) - 1
@@ -256,7 +260,7 @@ class LerchHalf:
             return None  # the cut [1, inf) or the cut of log x (Phi is analytic there, the principal log is not)
         w = x.log()
         rw = float(abs(w).upper())
-        if rw > RHO:
+        if rw > self.rho:
             return None
         self._ensure_log()
         mw = -w
