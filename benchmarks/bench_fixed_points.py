@@ -29,9 +29,11 @@ the layers, reaches the 1e-5 convergence tolerance of deep heavy-tailed
 networks).  The per-point loop (every start on its own, ``net(x)`` one point
 at a time with the same stopping rules) is printed for reference.  Timings
 are the best of ``--repeat`` runs (the machine is shared; the best run is
-the least disturbed one), the search and the two references timed in turn
-within each repeat so that all three see the same load, with more repeats
-(the same number for all three) while a round of them takes less than a
+the least disturbed one), the search, the two references and the floor
+timed in turn within each repeat, in a new random order each time, so that
+all see the same load and each follows each other about equally often
+(threaded BLAS keeps spinning a while after a run), with more repeats
+(the same number for all) while a round of them takes less than a
 second; the process CPU time is printed too (summed over threads).
 
 The search cuts the batch of starts into cache-sized chunks (a few hundred
@@ -138,12 +140,13 @@ def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int):
     with limit_blas_threads(1):
         block_one = best_block(net)
     block_default = best_block(net)
-    best = interleaved({"rmtfp": lambda: find_fixed_points(net, starts),
-                        "one": one_thread(lambda: plain_numpy(net, starts)),
-                        "default": lambda: plain_numpy(net, starts),
-                        "floor_one": one_thread(bare_run(net, point_maps, block_one)),
-                        "floor_default": bare_run(net, point_maps, block_default)}, repeat)
-    return best["rmtfp"], best["one"], best["default"], min(best["floor_one"], best["floor_default"])
+    best, cpu = interleaved({"rmtfp": lambda: find_fixed_points(net, starts),
+                             "one": one_thread(lambda: plain_numpy(net, starts)),
+                             "default": lambda: plain_numpy(net, starts),
+                             "floor_one": one_thread(bare_run(net, point_maps, block_one)),
+                             "floor_default": bare_run(net, point_maps, block_default)}, repeat)
+    return (best["rmtfp"], best["one"], best["default"], min(best["floor_one"], best["floor_default"]),
+            cpu["rmtfp"] / cpu["one"])
 
 
 def default_workers() -> int:
@@ -164,8 +167,8 @@ def _burn(stop, parent: int):
         sum(i * i for i in range(10_000))
 
 
-def interleaved(fns: dict, repeat: int, min_seconds: float = 1.0) -> dict:
-    """Best wall time of each function, the functions run in turn within every repeat.
+def interleaved(fns: dict, repeat: int, min_seconds: float = 1.0):
+    """Best wall time and best process CPU time of each function, the functions run in turn within every repeat.
 
     On a machine whose load changes during the run, timing one function
     ``repeat`` times and then the next would hand a quiet minute to one of
@@ -175,18 +178,22 @@ def interleaved(fns: dict, repeat: int, min_seconds: float = 1.0) -> dict:
     a few milliseconds is a lottery on a loaded machine.
     """
     walls = {k: [] for k in fns}
+    cpus = {k: [] for k in fns}
     keys = list(fns)
+    order = np.random.default_rng(0)
     start = time.perf_counter()
     r = 0
     while r < repeat or (time.perf_counter() - start < min_seconds and r < 20 * repeat):
-        # the order turns with every repeat: each function follows each other equally often (BLAS threads
-        # of a threaded run keep spinning a while after it and slow down whatever runs next)
-        for k in keys[r % len(keys):] + keys[:r % len(keys)]:
-            t = time.perf_counter()
+        # a new order in every repeat, so that each function follows each other about equally often: the BLAS
+        # threads of a threaded run keep spinning a while after it and slow down whatever runs next (a
+        # rotation of one order would keep every function behind the same one)
+        for k in order.permutation(keys):
+            t, c = time.perf_counter(), time.process_time()
             fns[k]()
             walls[k].append(time.perf_counter() - t)
+            cpus[k].append(time.process_time() - c)
         r += 1
-    return {k: min(v) for k, v in walls.items()}
+    return {k: min(v) for k, v in walls.items()}, {k: min(v) for k, v in cpus.items()}
 
 
 def one_thread(fn):
@@ -204,17 +211,18 @@ def ten_networks(starts: np.ndarray, n: int, repeat: int):
     fewer where the search's cycle or divergence test stops a start first,
     more where it iterates on from an unstable fixed point or cycle.
     """
-    ratios, floors, agree = [], [], []
+    ratios, floors, agree, cpu_ratios = [], [], [], []
     for seed in range(n):
         net = Network.random(WIDTHS, "hardtanh", "cauchy", rng=seed)
         res = find_fixed_points(net, starts)
         _, np_maps = plain_numpy(net, starts)
         agree.append([np.mean(res.iterations == np_maps), np.mean(res.iterations < np_maps),
                       np.mean(res.iterations > np_maps)])
-        t_rmtfp, one, default, floor = timings(net, starts, repeat, res.iterations.sum())
+        t_rmtfp, one, default, floor, cpu_ratio = timings(net, starts, repeat, res.iterations.sum())
         ratios.append(t_rmtfp / min(one, default))
         floors.append(t_rmtfp / floor)
-    return np.array(ratios), np.array(floors), np.array(agree)
+        cpu_ratios.append(cpu_ratio)
+    return np.array(ratios), np.array(floors), np.array(agree), np.array(cpu_ratios)
 
 
 def main():
@@ -245,13 +253,15 @@ def run(args):
           f"tol 1e-5, max_iter 50, max_period 8, Newton refinement on")
     print(f"find_fixed_points defaults: blas_threads=1, workers=None ({default_workers()} worker threads here)\n")
     starts = grid()
-    ratios, floors, agree = ten_networks(starts, args.networks, args.repeat)
+    ratios, floors, agree, cpu_ratios = ten_networks(starts, args.networks, args.repeat)
     print(f"{args.networks} Cauchy networks (seeds 0..{args.networks - 1}): rmtfp / plain numpy "
           f"min {ratios.min():.2f}x, median {np.median(ratios):.2f}x, max {ratios.max():.2f}x   "
           f"target <= 1.0x: {'ok' if ratios.max() <= 1.0 else 'MISSED'}")
     print(f"  rmtfp / float64 floor min {floors.min():.2f}x, median {np.median(floors):.2f}x, "
           f"max {floors.max():.2f}x   target <= 1.5x: {'ok' if floors.max() <= 1.5 else 'MISSED'}")
     print("  per network: " + ", ".join(f"{r:.2f}x" for r in ratios))
+    print(f"  process CPU time (all threads), rmtfp / numpy with one BLAS thread: min {cpu_ratios.min():.2f}x, "
+          f"median {np.median(cpu_ratios):.2f}x, max {cpu_ratios.max():.2f}x   (the work done, whatever the load)")
     same, fewer, more = 100 * agree.mean(axis=0)
     print(f"  maps per start, search vs reference: the same {same:.1f}%, fewer {fewer:.1f}% (cycle or divergence "
           f"test first), more {more:.1f}% (iterated on from an unstable point); load average "
@@ -265,7 +275,7 @@ def run(args):
         t_g, _, _, g = best_time(lambda: contraction_constant(net, starts), args.repeat)
         summary = f"Q={res.Q}, cycles={len(res.cycles)}, unresolved={res.fractions['unresolved']:.3f}"
         print(f"{law} seed {seed}: {summary}, mean maps/start {res.iterations.mean():.1f}")
-        t_best, one, default, floor = timings(net, starts, args.repeat, res.iterations.sum())
+        t_best, one, default, floor, _ = timings(net, starts, args.repeat, res.iterations.sum())
         np_maps = plain_numpy(net, starts)[1]
         t_np = min(one, default)
         print(f"  find_fixed_points       best {1e3 * t_best:7.1f} ms  (separate runs: median {1e3 * t_med:.1f} ms, "

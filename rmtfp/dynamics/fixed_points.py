@@ -201,7 +201,8 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     ------
     ValueError
         For a network with n_in != n_out, starts of the wrong shape, empty or
-        non-finite, and non-positive tolerances or counts.
+        non-finite, non-positive tolerances or counts, and ``blas_threads``
+        or ``workers`` other than None or an integer >= 1.
     """
     blas_threads = check_blas_threads(blas_threads)
     if workers is not None:
