@@ -148,7 +148,8 @@ def test_chunking(total, rows):
 
 @pytest.mark.parametrize("seed", range(30))
 def test_leader_clusters_one_point_per_item_agrees_with_the_general_route(seed):
-    # the fast route (one point per item) against the route for items with several points, given one each
+    # the fast routes for one point per item (equal candidates merged first, groups far apart clustered one by
+    # one, tight groups without a search) against the route for items with several points, given one each
     rng = np.random.default_rng(seed)
     k = int(rng.integers(1, 300))
     centres = rng.uniform(-1, 1, size=(int(rng.integers(1, 6)), 2))
@@ -159,8 +160,10 @@ def test_leader_clusters_one_point_per_item_agrees_with_the_general_route(seed):
     pts[copies] = pts[rng.integers(0, min(k, 3), k)][copies]
     if k > 3 and seed % 3 == 0:
         pts[1:3] = [[0.0, 0.5], [-0.0, 0.5]]
-    res = rng.choice([0.0, 1e-9, 1e-7], size=k)  # ties in the residual
     radius = 1e-3
+    if seed % 5 == 4:  # a chain with links shorter than the radius: one group of candidates, not one cluster
+        pts = np.column_stack([np.cumsum(rng.uniform(0.2, 0.9, k)) * radius, rng.normal(scale=radius / 4, size=k)])
+    res = rng.choice([0.0, 1e-9, 1e-7], size=k)  # ties in the residual
     fast = _leader_clusters(pts, res, radius)
     general = _leader_clusters(pts, res, radius, owner=np.arange(k), n_items=k)
     np.testing.assert_array_equal(fast[0], general[0])

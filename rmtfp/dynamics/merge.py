@@ -68,9 +68,57 @@ def _leader_clusters(points: np.ndarray, residuals: np.ndarray, radius: float,
     leaders : ndarray of int, the leading item of each cluster
     """
     if owner is None and points.shape[0] > 2:
-        collapsed = _collapse_duplicates(points, residuals, radius)
-        if collapsed is not None:
-            return collapsed
+        for shortcut in (_collapse_duplicates, _split_far_apart):
+            found = shortcut(points, residuals, radius)
+            if found is not None:
+                return found
+    return _greedy(points, residuals, radius, owner, n_items)
+
+
+def _split_far_apart(points: np.ndarray, residuals: np.ndarray, radius: float, margin: float = 1e-9):
+    """:func:`_leader_clusters` of one point per item, group by group, or None.
+
+    Sorted by the first coordinate, the candidates fall into groups
+    separated by gaps wider than ``radius`` (1 + margin): no candidate is
+    within ``radius`` of one in another group, so the greedy clustering runs
+    group by group (each in the global order restricted to it).  A group
+    whose bounding box has a diagonal below ``radius`` (1 - margin) is one
+    cluster led by its first candidate in that order, without a search; the
+    margins keep both tests on the safe side of the rounding of the
+    distances.  None when there is a single group and it is not that tight.
+    """
+    m = points.shape[0]
+    by_first = np.argsort(points[:, 0], kind="stable")
+    cut = np.flatnonzero(np.diff(points[by_first, 0]) > radius * (1 + margin)) + 1
+    bounds = np.r_[0, cut, m]
+    rank = np.empty(m, dtype=int)
+    rank[_leader_order(points, residuals)] = np.arange(m)
+    cluster = np.empty(m, dtype=int)  # first the leading candidate of each, then the cluster's number
+    leaders = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        group = by_first[a:b]
+        span = points[group].max(axis=0) - points[group].min(axis=0)
+        if float(np.sqrt(np.dot(span, span))) <= radius * (1 - margin):
+            lead = int(group[np.argmin(rank[group])])
+            cluster[group] = lead
+            leaders.append(lead)
+        elif bounds.size == 2:
+            return None
+        else:
+            group = np.sort(group)  # the input order, as the whole search sees it
+            sub_cluster, sub_leaders = _greedy(points[group], residuals[group], radius)
+            cluster[group] = group[sub_leaders][sub_cluster]
+            leaders.extend(group[sub_leaders].tolist())
+    # the greedy search meets the leaders in the global order: number the clusters that way
+    leaders = np.array(sorted(leaders, key=lambda i: rank[i]), dtype=int)
+    number = np.empty(m, dtype=int)
+    number[leaders] = np.arange(leaders.size)
+    return number[cluster], leaders
+
+
+def _greedy(points: np.ndarray, residuals: np.ndarray, radius: float, owner: Optional[np.ndarray] = None,
+            n_items: Optional[int] = None):
+    """:func:`_leader_clusters` by a k-d tree search around every leader in turn."""
     tree = cKDTree(points)
     if owner is None:  # one point per item: the item's point itself breaks ties
         n_items = points.shape[0]
