@@ -115,9 +115,10 @@ def test_workers_run_every_task_and_reraise():
         pool.run(failing, 8)
 
 
-def test_a_held_back_helper_does_not_stall_the_batch():
+def test_a_held_back_helper_does_not_stall_the_batch(monkeypatch):
     # a helper thread that does not come back (a loaded machine) leaves its task to the calling thread,
     # which runs it again after waiting as long as a task takes it; without that the run would block here
+    monkeypatch.setattr(maps, "_last_stall", [-np.inf])  # the stall it makes is forgotten after the test
     release = threading.Event()
     main = threading.current_thread()
     out = np.zeros(4)
@@ -190,3 +191,34 @@ def test_batched_newton_agrees_with_one_point_at_a_time(seed):
         scale = max(1.0, float(np.linalg.norm(xb[i])))
         if rb[i] <= 1e-12 * scale and ri[0] <= 1e-12 * scale:
             np.testing.assert_allclose(xi[0], xb[i], rtol=0, atol=1e-10)  # both converged: the same root
+
+
+def test_after_a_stall_the_calling_thread_maps_alone_for_a_while(monkeypatch):
+    # a stalled helper sends the next 1, 2, 4, ... batches to the calling thread alone, and workers made soon
+    # after start that way: on a busy machine threads that wait for each other lose to one thread
+    monkeypatch.setattr(maps, "_last_stall", [-np.inf])
+    release = threading.Event()
+    main = threading.current_thread()
+    ran_on = []
+
+    def held(i):
+        if threading.current_thread() is not main:
+            release.wait(30)
+
+    def record(i):
+        ran_on.append(threading.current_thread() is main)
+
+    with maps.Workers(2) as pool:
+        pool.run(held, 4)  # stalls
+        release.set()
+        pool.run(record, 8)  # the backoff: one batch on the calling thread
+        assert all(ran_on)
+    assert maps._last_stall[0] > -np.inf
+    ran_on.clear()
+    with maps.Workers(2) as pool:
+        for _ in range(16):
+            pool.run(record, 8)
+        assert all(ran_on)  # started on the calling thread alone
+    monkeypatch.setattr(maps, "_last_stall", [-np.inf])
+    with maps.Workers(2) as pool:
+        assert pool._serial == 0  # no recent stall: threads from the start

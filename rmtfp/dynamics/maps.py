@@ -25,6 +25,9 @@ _CHUNK_ELEMENTS = 2**16
 #: differently in the last bit)
 _SPLIT_CHUNKS = 4
 _SPLIT_ROWS = 128
+#: seconds for which a stalled helper thread makes new :class:`Workers` start on the calling thread alone
+_STALL_MEMORY = 1.0
+_last_stall = [-np.inf]  # time.monotonic() of the last stall in this process
 
 
 def _chunk_rows(net: Network, chunk_size, per_row: int) -> int:
@@ -57,14 +60,19 @@ class Workers:
     finish its chunk in time (see :meth:`run`), the next 1, 2, 4, ..., 16
     batches are mapped by the calling thread alone before the helpers are
     tried again: on a machine busy with other work, threads that wait for
-    each other lose to one thread.  Use as a context manager (the threads
-    end on exit); ``Workers(1)`` starts no thread.
+    each other lose to one thread.  Workers made within a second of a stall
+    in this process start with 16 maps on the calling thread.  Use as a
+    context manager (the threads end on exit); ``Workers(1)`` starts no
+    thread.
     """
 
     def __init__(self, workers: int = 1):
         self.workers = workers
         self._pool = concurrent.futures.ThreadPoolExecutor(workers - 1) if workers > 1 else None
         self._serial, self._backoff = 0, 1
+        if time.monotonic() - _last_stall[0] < _STALL_MEMORY:
+            # a search in this process stalled a moment ago: the machine is busy; start on one thread
+            self._serial, self._backoff = 16, 16
 
     def __enter__(self) -> "Workers":
         return self
@@ -120,6 +128,7 @@ class Workers:
                     done[i] = True
         if stalled:
             self._serial, self._backoff = self._backoff, min(16, 2 * self._backoff)
+            _last_stall[0] = time.monotonic()
         else:
             self._backoff = 1
         for f in futures:
