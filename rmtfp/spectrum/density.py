@@ -5,93 +5,24 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from typing import Any, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import mpmath
 import numpy as np
 
-from .._results import jsonable_result, summary_repr
 from .._checks import int_at_least
 from ..activations import Activation, get
 from ..errors import ConvergenceError
 from ..precision import check_dps, round_to, workdps
+from .density_result import DensityResult
 from .equation import Equation
+from .routes import check_backend, is_per_layer
 from .solvers import Status, newton_continuation, papers_iteration, polynomial_roots, refine_on_real_axis
 from .support import support as _support
 
 __all__ = ["DensityResult", "density", "resolve_parameters", "resolve_layered", "is_per_layer", "check_lam"]
 
 METHODS = ("auto", "newton", "polynomial", "iteration")
-
-
-@dataclasses.dataclass(frozen=True)
-class DensityResult:
-    """Eigenvalue density of J J^T on a grid of lambda.
-
-    Attributes
-    ----------
-    lam : ndarray
-        The points, in the order given.
-    density : ndarray
-        rho(lambda), the continuous part (float64, or ``mpmath.mpf`` objects
-        when computed with ``dps``).
-    w : ndarray
-        w(lambda + i eta) at the final eta (0 except for ``"iteration"``).
-    status : ndarray of int8
-        Per point :class:`~rmtfp.spectrum.Status` (0 = converged).
-    atom : float
-        Mass of the atom at lambda = 0, P(phi'(h) = 0).
-    lambda_max : float
-        Upper edge of the support.
-    params : dict
-        Everything that produced the result.
-    lower, upper : ndarray or None
-        With ``certify=True``: proven enclosures ``lower <= rho <= upper``
-        (float64, or ``mpmath.mpf`` with ``dps``) at the points whose status
-        is ``certified``, NaN elsewhere; None otherwise.
-    """
-
-    lam: np.ndarray
-    density: np.ndarray
-    w: np.ndarray
-    status: np.ndarray
-    atom: float
-    lambda_max: float
-    params: dict
-    lower: Optional[np.ndarray] = None
-    upper: Optional[np.ndarray] = None
-
-    @property
-    def converged(self) -> bool:
-        """True when every point converged (or was certified)."""
-        return self.n_failed == 0
-
-    @property
-    def n_failed(self) -> int:
-        return int(np.sum(~np.isin(self.status, (Status.CONVERGED, Status.CERTIFIED))))
-
-    def status_names(self) -> list[str]:
-        return Status.names(self.status)
-
-    __repr__ = summary_repr
-
-    @jsonable_result
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: floats (strings of every digit for ``dps`` results), complex w as [re, im] pairs;
-        ``lower``/``upper`` with certified results (null where not certified)."""
-        d = {
-            "lam": np.ravel(self.lam),
-            "density": np.ravel(self.density),
-            "w": np.ravel(self.w),
-            "status": self.status_names(),
-            "atom": float(self.atom),
-            "lambda_max": float(self.lambda_max),
-            "params": dict(self.params),
-        }
-        if self.lower is not None:
-            d["lower"] = np.ravel(self.lower)
-            d["upper"] = np.ravel(self.upper)
-        return d
 
 
 def check_lam(lam) -> np.ndarray:
@@ -219,7 +150,9 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
         (python-flint, the ``rmtfp[flint]`` extra) on the scaled equation of
         :mod:`rmtfp.spectrum.certify`; ``None``: flint when installed and the
         law of D^2 has a closed form (with the default ``method`` and
-        ``mgf_method``), mpmath otherwise.
+        ``mgf_method``), mpmath otherwise.  With flint, erf-type points whose
+        argument of m_K lies beyond the fast Lerch route (tiny lambda) are
+        solved by the mpmath route; ``params["mpmath_points"]`` lists them.
     certify : bool
         Prove every point (python-flint): Krawczyk test on the root and its
         branch, at 64 bits, refined to ``dps`` digits when given.  The result
@@ -257,9 +190,11 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     dps = check_dps(dps)
     other_arch = _architecture(weights, widths, depth if isinstance(depth, int) and depth >= 1 else 1,
                                1.0) is not None
-    backend = _check_backend(backend, certify, dps, method, mgf_method, q, activation, other_arch)
+    backend = check_backend(backend, certify, dps, method, mgf_method, q, activation, other_arch)
     if backend == "flint":
-        return _density_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, options)
+        from .flint_density import density_by_flint
+
+        return density_by_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, options)
     if is_per_layer(q):
         if other_arch:
             raise ValueError("weights/widths with a per-layer q are not supported; give one q (or None for q*)")
@@ -319,67 +254,6 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
                 f"density at dps={dps}: the {method} solver failed in mpmath ({type(exc).__name__}) at lambda in "
                 f"[{float(np.min(lam)):.3g}, {float(np.max(lam)):.3g}]; no density is reported there") from None
     return dataclasses.replace(res, density=round_to(res.density, dps), w=round_to(res.w, dps))
-
-
-def _check_backend(backend, certify, dps, method, mgf_method, q, activation, other_arch=False) -> str:
-    """Resolve backend=None|"mpmath"|"flint" (see :func:`density`); the Arb route solves square Gaussian
-    layers only (``other_arch``: orthogonal or rectangular layers were asked for)."""
-    if backend not in (None, "mpmath", "flint"):
-        raise ValueError(f"backend must be None, 'mpmath' or 'flint', got {backend!r}")
-    if not isinstance(certify, (bool, np.bool_)):
-        raise ValueError(f"certify must be True or False, got {certify!r}")
-    if certify and backend == "mpmath":
-        raise ValueError("certify=True needs ball arithmetic: backend='flint' (or None), not 'mpmath'")
-    wants_flint = bool(certify) or backend == "flint"
-    if wants_flint and other_arch:
-        raise ValueError("backend='flint' and certify=True solve square layers with Gaussian weights; for other "
-                         "weights= or widths= use backend='mpmath' (dps) or float64")
-    if wants_flint:
-        if method not in ("auto", "newton") or mgf_method != "auto" or is_per_layer(q):
-            raise ValueError("backend='flint' and certify=True solve one q with method='newton' and the default "
-                             f"m_K routes; got method={method!r}, mgf_method={mgf_method!r}"
-                             f"{', per-layer q' if is_per_layer(q) else ''}")
-        from .arb import require_flint
-
-        require_flint()
-        return "flint"
-    if backend is None and dps is not None and method in ("auto", "newton") and mgf_method == "auto" \
-            and not is_per_layer(q) and not other_arch and not options_block_flint(activation):
-        from .arb import have_flint
-
-        return "flint" if have_flint() else "mpmath"
-    return "mpmath"
-
-
-def options_block_flint(activation) -> bool:
-    """True where the default dps route stays mpmath: generic phi (Arb integration is slow) or unknown names."""
-    try:
-        return get(activation).d2_structure.kind == "generic"
-    except (ValueError, KeyError, TypeError):
-        return True
-
-
-def _density_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, options) -> DensityResult:
-    from .flint_density import density_flint
-
-    if options:
-        raise ValueError(f"backend='flint' takes no solver options, got {sorted(options)}")
-    sigma_w2_in, q_in, sigma_b2_in = sigma_w2, q, sigma_b2
-    act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
-    sup = _support(act, depth, sigma_w2=sigma_w2, q=q, _resolved=True)
-    params = dict(activation=act.name, depth=depth, sigma_w2=sigma_w2, sigma_b2=sigma_b2,
-                  q=None if q is None else float(q), q_source=q_source, dps=dps, method="newton",
-                  mgf_method="auto", backend="flint", certify=bool(certify))
-    start = None
-    if dps is not None and not certify:
-        with np.errstate(over="ignore", invalid="ignore"):  # float64 range exceeded: judged by the status
-            start = _solve(Equation(act, depth, sigma_w2, q, None, "auto"), lam, "newton",
-                           {"_two_point": _two_point(act, q)}, sup, params)
-    sw2 = sigma_w2_in if isinstance(sigma_w2_in, mpmath.mpf) else sigma_w2
-    sb2 = sigma_b2_in if isinstance(sigma_b2_in, mpmath.mpf) else sigma_b2
-    dens, w, status, lower, upper = density_flint(lam, act, depth, sw2, sb2, q, q_in, q_source, dps,
-                                                  bool(certify), start)
-    return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params, lower, upper)
 
 
 def _solve(eq: Equation, lam, method, options, sup, params, start=None):
@@ -534,11 +408,6 @@ def _check_options(method: str, per_layer: bool, options: dict) -> None:
         raise TypeError(f"density() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; with "
                         f"method={method!r}{' and per-layer q' if per_layer else ''} it accepts "
                         f"{', '.join(allowed) or 'no solver options'}")
-
-
-def is_per_layer(q) -> bool:
-    """Whether ``q`` is a per-layer sequence (rather than one number or None)."""
-    return q is not None and isinstance(q, (Sequence, np.ndarray)) and not isinstance(q, str)
 
 
 def resolve_layered(activation, depth, q, sigma_w2, sigma_b2, dps=None):
