@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -119,13 +120,16 @@ def test_a_held_back_helper_does_not_stall_the_batch(monkeypatch):
     # a helper thread that does not come back (a loaded machine) leaves its task to the calling thread,
     # which runs it again after waiting as long as a task takes it; without that the run would block here
     monkeypatch.setattr(maps, "_last_stall", [-np.inf])  # the stall it makes is forgotten after the test
-    release = threading.Event()
+    release, helper_started = threading.Event(), threading.Event()
     main = threading.current_thread()
     out = np.zeros(4)
 
     def task(i):
         if threading.current_thread() is not main:
+            helper_started.set()
             release.wait(30)  # held back until the run is over
+        else:
+            helper_started.wait(30)  # the helper holds a task before the calling thread runs out of them
         out[i] = i + 1
 
     with maps.Workers(2) as pool:
@@ -197,13 +201,16 @@ def test_after_a_stall_the_calling_thread_maps_alone_for_a_while(monkeypatch):
     # a stalled helper sends the next 1, 2, 4, ... batches to the calling thread alone, and workers made soon
     # after start that way: on a busy machine threads that wait for each other lose to one thread
     monkeypatch.setattr(maps, "_last_stall", [-np.inf])
-    release = threading.Event()
+    release, helper_started = threading.Event(), threading.Event()
     main = threading.current_thread()
     ran_on = []
 
     def held(i):
         if threading.current_thread() is not main:
+            helper_started.set()
             release.wait(30)
+        else:
+            helper_started.wait(30)  # the helper holds a task before the calling thread runs out of them
 
     def record(i):
         ran_on.append(threading.current_thread() is main)
@@ -222,3 +229,23 @@ def test_after_a_stall_the_calling_thread_maps_alone_for_a_while(monkeypatch):
     monkeypatch.setattr(maps, "_last_stall", [-np.inf])
     with maps.Workers(2) as pool:
         assert pool._serial == 0  # no recent stall: threads from the start
+
+
+def _search_in_child(labels, queue):
+    net = Network.random([2, 40, 2], "tanh", "normal", scale=4.0, rng=0)
+    queue.put(np.array_equal(find_fixed_points(net, grid(), workers=2).labels, labels))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork: the helper threads of the parent are not in the child")
+def test_a_forked_child_starts_its_own_helper_threads():
+    import multiprocessing
+
+    net = Network.random([2, 40, 2], "tanh", "normal", scale=4.0, rng=0)
+    labels = find_fixed_points(net, grid(), workers=2).labels  # the parent's helper threads exist now
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_search_in_child, args=(labels, queue))
+    child.start()
+    child.join(120)  # the parent's helper threads are not in the child: its search must not wait for them
+    assert child.exitcode == 0
+    assert queue.get(timeout=10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import os
+import threading
 import time
 from typing import Optional
 
@@ -61,14 +62,15 @@ class Workers:
     batches are mapped by the calling thread alone before the helpers are
     tried again: on a machine busy with other work, threads that wait for
     each other lose to one thread.  Workers made within a second of a stall
-    in this process start with 16 maps on the calling thread.  Use as a
-    context manager (the threads end on exit); ``Workers(1)`` starts no
-    thread.
+    in this process start with 16 maps on the calling thread.  The helper
+    threads are shared by the searches of a process (started when first
+    needed, idle in between, started anew in a forked child); use as a
+    context manager; ``Workers(1)`` uses no helper.
     """
 
     def __init__(self, workers: int = 1):
         self.workers = workers
-        self._pool = concurrent.futures.ThreadPoolExecutor(workers - 1) if workers > 1 else None
+        self._pool = _helper_threads(workers - 1) if workers > 1 else None
         self._serial, self._backoff = 0, 1
         if time.monotonic() - _last_stall[0] < _STALL_MEMORY:
             # a search in this process stalled a moment ago: the machine is busy; start on one thread
@@ -78,8 +80,9 @@ class Workers:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
+        # the helper threads stay for the next search: starting and joining them costs a search of a few
+        # milliseconds a tenth of its time on a loaded machine, where a thread waits to be scheduled
+        self._pool = None
 
     def run(self, task, n_tasks: int) -> None:
         """task(0), ..., task(n_tasks - 1), spread over the threads.
@@ -134,6 +137,33 @@ class Workers:
         for f in futures:
             if f.done():
                 f.result()  # re-raises a helper's exception
+
+
+_helpers = {"pool": None, "threads": 0}
+_helpers_lock = threading.Lock()
+
+
+def _helper_threads(threads: int) -> concurrent.futures.ThreadPoolExecutor:
+    """The process's pool of at least ``threads`` helper threads (a larger one replaces a smaller one)."""
+    with _helpers_lock:
+        if _helpers["threads"] < threads:
+            old = _helpers["pool"]
+            _helpers["pool"] = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="rmtfp-map")
+            _helpers["threads"] = threads
+            if old is not None:
+                old.shutdown(wait=False)
+        return _helpers["pool"]
+
+
+def _forget_helpers_in_child() -> None:
+    # a forked child has no threads of its parent: the pool object would wait for them forever
+    global _helpers_lock
+    _helpers_lock = threading.Lock()
+    _helpers.update(pool=None, threads=0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helpers_in_child)
 
 
 def blas_thread_count() -> int:
