@@ -273,12 +273,11 @@ class ArbLaw:
                 A = 1 + B
             return A, B, dB, Bu
         tA, tB, tdB, tBu = self._tail_bound(u)
-        A = self._expect(lambda g, an: 1 / (1 - u * self.d2(self.sq * g, analytic=an)), tA)
-        B = self._expect(lambda g, an: _ratio(u * self.d2(self.sq * g, analytic=an)), tB)
-        dB = self._expect(lambda g, an: self.d2(self.sq * g, analytic=an) /
-                          (1 - u * self.d2(self.sq * g, analytic=an)) ** 2, tdB)
-        Bu = self._expect(lambda g, an: self.d2(self.sq * g, analytic=an) /
-                          (1 - u * self.d2(self.sq * g, analytic=an)), tBu)
+        d2 = lambda g, an: self.d2(self.sq * g, analytic=an)  # noqa: E731
+        A = self._expect(lambda g, an: 1 / (1 - u * d2(g, an)), tA)
+        B = self._expect(lambda g, an: _ratio(u * d2(g, an)), tB)
+        dB = self._expect(lambda g, an: (lambda t: t / (1 - u * t) ** 2)(d2(g, an)), tdB)
+        Bu = self._expect(lambda g, an: (lambda t: t / (1 - u * t))(d2(g, an)), tBu)
         return A, B, dB, Bu
 
     def _tail_info(self):
