@@ -26,10 +26,44 @@ w keep their relative accuracy where w is close to -1 or to -P(D^2 > 0)
     Phi the Lerch transcendent (``acb.lerch_phi``);
 ``generic`` phi (tanh, sigmoid, ...)
     Gaussian expectations by Arb's rigorous integration (``acb.integral``)
-    over |g| <= R, g ~ N(0, 1), plus a bound of the tail |g| > R.  The tail
-    bound assumes D^2 <= 1.01 sup D^2 (the grid maximum of
-    :attr:`Activation.d2_max`) for |g| > R, where the Gaussian weight is below
-    2^-(prec+30).
+    over |g| <= R, g ~ N(0, 1), plus a proven bound of the tails |g| > R
+    (below), where the Gaussian mass is below 2^-(prec+30).  q* (V(q) =
+    E[phi(sqrt(q) g)^2] and V'(q) without a closed form) is integrated the
+    same way.
+
+Tails
+-----
+With x = sqrt(q) g, the tails |g| > R are x >= x0 and x <= -x0, x0 =
+R sqrt(q_lo) (q_lo the lower end of the ball of q).  On each half-line the
+integrand's factor F (phi'^2, phi'^(2k), phi^2 or phi phi') is bounded by an
+*envelope*
+
+    |F(x)| <= S |x|^N exp(c x^2)   for all |x| >= x0 on that side,
+
+proven by interval arithmetic on the whole half-line [x0, +inf]
+(``mpmath.iv``, outward rounded, with end points from Arb for the monotone
+functions tanh, erf, erfc, atan, sinh, asin): the sympy expression of
+F(+-y) y^-N exp(-c y^2) is evaluated on y in [x0, +inf], as written, expanded,
+and with exp(a y + b) rewritten as exp(b) w^-a, w = exp(-y) in (0, exp(-x0)]
+and cancelled (e^y/(1 + e^y)^2 = w/(1 + w)^2), a product y^k exp(P(y)) w^m
+being bounded by its value at x0 where k/y + P'(y) - m < 0 is shown on the
+interval (so x e^-x is not [x0, inf] times [0, e^-x0]).  The smallest N <= 12
+with c = 0 is tried first; then c = the limit of log F^2/(2 x^2) as found by
+sympy (only a guess of c: the bound is the interval evaluation).  Then
+
+    int_R^oo g^M exp(-a g^2) dg <= R^M exp(-a R^2/2) sqrt(pi/2a) erfc(R sqrt(a/2))
+
+for R >= sqrt(M/a) (g^M exp(-a g^2/2) decreases there; the piece [R,
+sqrt(M/a)] is added at the maximum otherwise), with M = N (+1 for V'),
+a = 1/2 - c q_hi > 0, gives a proven bound of the tail integral; R grows
+while that bound exceeds 2^-(prec+10).  m_K's integrands are rational in
+t = D^2: their tails are sup |f(u, t)| over the proven range [lo, hi] of t
+on the tails, by ball arithmetic, times P(|g| > R); an unbounded range is
+split at t = 1 and [1, inf) taken in s = 1/t in [0, 1].  Where no envelope is
+proven (an interval is infinite: exponential growth such as sinh, functions
+outside the list) the expectation is a NaN ball: the density is
+``not_certified`` and :func:`q_star_arb` returns None.  Nothing is assumed
+about phi beyond its sympy expression.
 """
 
 from __future__ import annotations
