@@ -73,6 +73,7 @@ import functools
 import math
 from typing import Callable, Iterator
 
+import mpmath
 import sympy as sp
 
 from ..activations import Activation
@@ -317,7 +318,6 @@ class ArbLaw:
     def _tail_info(self):
         """(R, P(|g| > R), lo, hi) at the current precision: lo <= D^2 <= hi on |g| > R, proven (hi may be +inf)."""
         from flint import arb, ctx
-        import mpmath
 
         prec = ctx.prec
         if prec not in self._tails:
@@ -326,7 +326,7 @@ class ArbLaw:
             sq_lo = self.sq.lower()
             lo, hi = mpmath.mpf(0), mpmath.inf
             if sq_lo > 0:
-                x0 = _arb_to_mpf(sq_lo) * R
+                x0 = _arb_to_mpf((sq_lo * R).lower())  # rounded down: the half-lines cover |g| > R
                 sides = [_range_on_tail(self.d2_expr, sign, x0) for sign in (1, -1)]
                 lo = max(mpmath.mpf(0), min(a for a, _ in sides))  # D^2 >= 0
                 hi = max(b for _, b in sides)
@@ -340,7 +340,6 @@ class ArbLaw:
         evaluated in s = 1/t in [0, 1]: s/(s - u), u/(s - u), s/(s - u)^2, 1/(s - u).  +inf where a ball touches
         the pole (u t = 1 for some t in the range)."""
         from flint import arb
-        import mpmath
 
         _, mass, lo, hi = self._tail_info()
         in_t = (lambda t: 1 / (1 - u * t), lambda t: u * t / (1 - u * t), lambda t: t / (1 - u * t) ** 2,
@@ -400,7 +399,6 @@ def _cutoff(prec: int) -> int:
 def _mpf_to_arb(x):
     from flint import arb
 
-    import mpmath
     if mpmath.isinf(x):
         return arb.pos_inf() if x > 0 else arb.neg_inf()
     man, exp = mpmath.mpf(x).man_exp
@@ -408,7 +406,6 @@ def _mpf_to_arb(x):
 
 
 def _arb_to_mpf(x):
-    import mpmath
     if not x.is_finite():
         return mpmath.inf if x > 0 else mpmath.ninf
     return to_mpmath(x)
@@ -416,7 +413,6 @@ def _arb_to_mpf(x):
 
 def _iv_ends(v):
     """(lo, hi) of an mpmath.iv interval as mpf."""
-    import mpmath
     a, b = v._mpi_
     return mpmath.mp.make_mpf(a), mpmath.mp.make_mpf(b)
 
@@ -430,7 +426,6 @@ _MONOTONE = {sp.tanh: ("tanh", -1, 1, True), sp.atan: ("atan", "-pi/2", "pi/2", 
 def _monotone_iv(func, v):
     """f(v) for a monotone f on an interval v, end points by Arb (rounded outwards); None if not defined there."""
     from flint import arb
-    import mpmath
 
     name, at_minf, at_pinf, increasing = _MONOTONE[func]
     lo, hi = _iv_ends(v)
@@ -459,7 +454,6 @@ def _monotone_iv(func, v):
 
 def _iv_eval(e, env):
     """An mpmath.iv interval containing e on the box env (symbol -> interval); None where unsupported."""
-    import mpmath
     iv = mpmath.iv
 
     if e in env:
@@ -520,7 +514,6 @@ def _decreasing_product(e, env):
     """y^k exp(P(y)) w^m (w = exp(-y)) inside a product, as one factor: where k/y + P'(y) - m < 0 on the interval
     of y = [y0, +inf] (checked by interval evaluation) it decreases from its value at y0 to 0, which the factor-wise
     product ([y0, inf] * [0, small] = [0, inf]) does not see.  None when the rule does not apply."""
-    import mpmath
     iv = mpmath.iv
 
     k, P, rest = sp.S(0), sp.S(0), []
@@ -555,7 +548,6 @@ def _decreasing_product(e, env):
 
 def _abs_sup(v):
     """sup |v| over an interval (mpf, +inf when unbounded, None for NaN)."""
-    import mpmath
     if v is None:
         return mpmath.inf
     lo, hi = _iv_ends(v)
@@ -596,7 +588,6 @@ def _sup_on_tail(F: sp.Expr, sign: int, x0, c=0, N: int = 0):
 
     Every form of _envelope_forms is an enclosure of the same function; the smallest bound wins.
     """
-    import mpmath
     iv = mpmath.iv
 
     env = {_Y: iv.mpf([x0, mpmath.inf])}
@@ -612,7 +603,6 @@ def _sup_on_tail(F: sp.Expr, sign: int, x0, c=0, N: int = 0):
 
 def _range_on_tail(F: sp.Expr, sign: int, x0):
     """(lo, hi) with lo <= F(x) <= hi for sign x >= x0 (mpf; hi may be +inf)."""
-    import mpmath
     iv = mpmath.iv
 
     env = {_Y: iv.mpf([x0, mpmath.inf]), _W: iv.mpf([0, _iv_ends(iv.exp(-iv.mpf(x0)))[1]])}
@@ -649,7 +639,6 @@ def _gaussian_rate(F: sp.Expr, sign: int):
 
 def _envelope(F: sp.Expr, sign: int, x0):
     """(S, c, N): |F(x)| <= S |x|^N exp(c x^2) for sign x >= x0, proven; S = +inf when no envelope is proven."""
-    import mpmath
 
     for N in range(_MAX_DEGREE + 1):
         S = _sup_on_tail(F, sign, x0, 0, N)
@@ -673,10 +662,9 @@ def _tail_integral(F: sp.Expr, j: int, sq, R):
     R >= g0; for R < g0 the piece [R, g0] adds (g0 - R) max g^M exp(-a g^2).
     """
     from flint import arb
-    import mpmath
 
     sq_lo = sq.lower()
-    x0 = _arb_to_mpf(sq_lo) * R if sq_lo > 0 else mpmath.mpf(0)
+    x0 = _arb_to_mpf((sq_lo * R).lower()) if sq_lo > 0 else mpmath.mpf(0)  # rounded down
     if not x0 > 0:
         return arb.pos_inf()
     total = arb(0)
