@@ -120,3 +120,39 @@ def test_generic_certified_density_contains_mpmath_route(name, kw, lam):
     assert res.lower[0] <= float(ref.density[0]) <= res.upper[0]
     assert res.upper[0] - res.lower[0] <= 1e-12 * res.upper[0]  # 64 bits, conditioning ~1e2 at most
     assert math.isfinite(res.density[0])
+
+
+ENVELOPE_CASES = {
+    "tanh": sp.tanh(X), "sigmoid": 1 / (1 + sp.exp(-X)), "cubic": X + X**3 / 10, "expsq": sp.exp(X**2 / 3),
+    "swish": X / (1 + sp.exp(-X)), "xerf": X * sp.erf(X), "bump": X + 10 * sp.erf(X - 80),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENVELOPE_CASES))
+def test_envelopes_hold_where_sampled(name):
+    """The proven envelopes |F(x)| <= S |x|^N exp(c x^2) on sign x >= x0 (F = phi'^2, phi^2, phi phi') against
+    F at 60-digit points from x0 to 10^4 x0 (log grid, with the bump of erf(x - 80)): a wrong envelope fails."""
+    from rmtfp.spectrum.arb import _envelope
+
+    phi = ENVELOPE_CASES[name]
+    d = sp.diff(phi, X)
+    x0 = mpmath.mpf(5)
+    for F in (d**2, phi**2, phi * d):
+        f = sp.lambdify(X, F, "mpmath")
+        for sign in (1, -1):
+            S, c, N = _envelope(F, sign, x0)
+            assert mpmath.isfinite(S), (name, F, sign)  # each of these has a proven envelope
+            with mpmath.workdps(60):
+                for x in list(mpmath.linspace(5, 100, 96)) + [x0 * 10 ** (k / 8) for k in range(33)]:
+                    bound = S * x**N * mpmath.exp(mpmath.mpf(sp.Rational(c).p) / sp.Rational(c).q * x * x)
+                    assert abs(f(sign * x)) <= bound, (name, F, sign, x)
+
+
+def test_bump_beyond_the_grid_is_in_the_proven_range():
+    """phi = x + 10 erf(x - 80): phi'^2 peaks at (1 + 20/sqrt(pi))^2 = 151.8 at x = 80, outside the grid [-60, 60]
+    whose maximum (~1) the old tail bound took (times 1.01); the proven range of D^2 on the tails contains the peak."""
+    act = Activation("bump", ENVELOPE_CASES["bump"])
+    assert act.d2_max < 1.5
+    with workprec(64):
+        _, _, lo, hi = ArbLaw(act, 4.0)._tail_info()  # tails |x| >= 2 R = 24
+    assert hi >= (1 + 20 / math.sqrt(math.pi)) ** 2 and lo >= 0

@@ -575,8 +575,8 @@ def _envelope_forms(F: sp.Expr, sign: int, c, N: int):
     e = F.subs(X, sign * _Y)
     g = e * _Y ** (-N) * sp.exp(-c * _Y**2) if c else e * _Y ** (-N)
     forms = [sp.powsimp(g)]
-    if N or c:
-        forms.append(sp.powsimp(sp.expand(g)))
+    if N or c:  # y^-N distributed over a product of sums: deep=False keeps exp(-(y - 80)^2) whole
+        forms += [sp.powsimp(sp.expand(g)), sp.expand(g, deep=False)]
     w = _exp_to_w(forms[0])
     if w is not None:
         forms += [w, sp.expand(w)]
