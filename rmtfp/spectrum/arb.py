@@ -45,7 +45,8 @@ proven by interval arithmetic on the whole half-line [x0, +inf]
 functions tanh, erf, erfc, atan, sinh, asin): the sympy expression of
 F(+-y) y^-N exp(-c y^2) is evaluated on y in [x0, +inf], as written, expanded,
 and with exp(a y + b) rewritten as exp(b) w^-a, w = exp(-y) in (0, exp(-x0)]
-and cancelled (e^y/(1 + e^y)^2 = w/(1 + w)^2), a product y^k exp(P(y)) w^m
+and cancelled (e^y/(1 + e^y)^2 = w/(1 + w)^2; log(1 + e^y) = y + log(1 + w)),
+a product y^k exp(P(y)) w^m
 being bounded by its value at x0 where k/y + P'(y) - m < 0 is shown on the
 interval (so x e^-x is not [x0, inf] times [0, e^-x0]).  The smallest N <= 12
 with c = 0 is tried first; then c = the limit of log F^2/(2 x^2) as found by
@@ -565,7 +566,19 @@ def _exp_to_w(e):
         if c.is_Rational and not d.has(_Y):
             return sp.exp(d) * _W ** (-c)
         return sp.exp(arg)
+    def split_log(arg):
+        # log(W^a n / (W^b d)) = (b - a) y + log n - log d: right wherever log n and log d are shown real (n, d > 0)
+        n, d = sp.fraction(sp.cancel(arg))
+        k = 0
+        for part, sgn in ((n, 1), (d, -1)):
+            if part.is_polynomial(_W) and part.has(_W):
+                low = min(m[0] for m in sp.Poly(part, _W).monoms())
+                k += sgn * low
+        n, d = sp.cancel(n / _W ** max(k, 0)), sp.cancel(d / _W ** max(-k, 0))
+        return -k * _Y + sp.log(n) - sp.log(d) if k else sp.log(arg)
+
     r = e.replace(lambda t: t.func == sp.exp, lambda t: rep(t.args[0]))
+    r = r.replace(lambda t: t.func == sp.log and t.has(_W), lambda t: split_log(t.args[0]))
     return sp.cancel(r) if r.has(_W) else None
 
 
@@ -579,7 +592,8 @@ def _envelope_forms(F: sp.Expr, sign: int, c, N: int):
         forms += [sp.powsimp(sp.expand(g)), sp.expand(g, deep=False)]
     w = _exp_to_w(forms[0])
     if w is not None:
-        forms += [w, sp.expand(w)]
+        ex = sp.expand(w)
+        forms += [w, ex, sp.Add(*[sp.cancel(t) for t in sp.Add.make_args(ex)])]  # y/(y (w + 1)) -> 1/(w + 1)
     return tuple(dict.fromkeys(forms))
 
 
