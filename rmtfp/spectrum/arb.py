@@ -569,13 +569,12 @@ def _exp_to_w(e):
     def split_log(arg):
         # log(W^a n / (W^b d)) = (b - a) y + log n - log d: right wherever log n and log d are shown real (n, d > 0)
         n, d = sp.fraction(sp.cancel(arg))
-        k = 0
-        for part, sgn in ((n, 1), (d, -1)):
-            if part.is_polynomial(_W) and part.has(_W):
-                low = min(m[0] for m in sp.Poly(part, _W).monoms())
-                k += sgn * low
-        n, d = sp.cancel(n / _W ** max(k, 0)), sp.cancel(d / _W ** max(-k, 0))
-        return -k * _Y + sp.log(n) - sp.log(d) if k else sp.log(arg)
+        low = [min(m[0] for m in sp.Poly(p, _W).monoms()) if p.is_polynomial(_W) and p.has(_W) else 0
+               for p in (n, d)]
+        if low == [0, 0]:
+            return sp.log(arg)
+        n, d = sp.cancel(n / _W ** low[0]), sp.cancel(d / _W ** low[1])
+        return (low[1] - low[0]) * _Y + sp.log(n) - sp.log(d)
 
     r = e.replace(lambda t: t.func == sp.exp, lambda t: rep(t.args[0]))
     r = r.replace(lambda t: t.func == sp.log and t.has(_W), lambda t: split_log(t.args[0]))
