@@ -398,18 +398,25 @@ def _cutoff(prec: int) -> int:
 
 
 def _mpf_to_arb(x):
+    """An mpf (or int) as an exact arb (+-inf kept)."""
     from flint import arb
 
+    x = x if isinstance(x, mpmath.mpf) else mpmath.mpf(x)
     if mpmath.isinf(x):
         return arb.pos_inf() if x > 0 else arb.neg_inf()
-    man, exp = mpmath.mpf(x).man_exp
+    man, exp = x.man_exp
     return arb(int(man)) * arb(2) ** int(exp)
 
 
 def _arb_to_mpf(x):
+    """The midpoint of an arb as an exact mpf (to_mpmath rounds to mpmath's precision); exact +-inf kept, NaN
+    for any other non-finite ball."""
     if not x.is_finite():
-        return mpmath.inf if x > 0 else mpmath.ninf
-    return to_mpmath(x)
+        if x.is_exact() and not x.is_nan():
+            return mpmath.inf if x > 0 else mpmath.ninf
+        return mpmath.nan
+    man, exp = x.mid().man_exp()
+    return mpmath.mp.make_mpf(mpmath.libmp.from_man_exp(int(man), int(exp)))
 
 
 def _iv_ends(v):
