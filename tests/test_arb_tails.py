@@ -131,22 +131,24 @@ ENVELOPE_CASES = {
 }
 
 
+@pytest.mark.parametrize("x0", [0.05, 5])
 @pytest.mark.parametrize("name", sorted(ENVELOPE_CASES))
-def test_envelopes_hold_where_sampled(name):
+def test_envelopes_hold_where_sampled(name, x0):
     """The proven envelopes |F(x)| <= S |x|^N exp(c x^2) on sign x >= x0 (F = phi'^2, phi^2, phi phi') against
-    F at 60-digit points from x0 to 10^4 x0 (log grid, with the bump of erf(x - 80)): a wrong envelope fails."""
+    F at 60-digit points from x0 to 10^4 x0 (log grid) and on [x0, 100] (with the bump of erf(x - 80)): a wrong
+    envelope fails.  x0 = 0.05 (small q) takes the split of [x0, 16] into boxes."""
     from rmtfp.spectrum.arb import _envelope
 
     phi = ENVELOPE_CASES[name]
     d = sp.diff(phi, X)
-    x0 = mpmath.mpf(5)
+    x0 = mpmath.mpf(x0)
     for F in (d**2, phi**2, phi * d):
         f = sp.lambdify(X, F, "mpmath")
         for sign in (1, -1):
             S, c, N = _envelope(F, sign, x0)
             assert mpmath.isfinite(S), (name, F, sign)  # each of these has a proven envelope
             with mpmath.workdps(60):
-                for x in list(mpmath.linspace(5, 100, 96)) + [x0 * 10 ** (k / 8) for k in range(33)]:
+                for x in list(mpmath.linspace(x0, 100, 96)) + [x0 * 10 ** (k / 8) for k in range(33)]:
                     bound = S * x**N * mpmath.exp(mpmath.mpf(sp.Rational(c).p) / sp.Rational(c).q * x * x)
                     # 1e-50: the 60-digit rounding of F (sup |F| = 1 is attained in the limit for softplus)
                     assert abs(f(sign * x)) <= bound * (1 + mpmath.mpf(10) ** -50), (name, F, sign, x)

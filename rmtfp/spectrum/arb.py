@@ -608,10 +608,24 @@ def _sup_on_tail(F: sp.Expr, sign: int, x0, c=0, N: int = 0):
 
     Every form of _envelope_forms is an enclosure of the same function; the smallest bound wins.
     """
+    best = _sup_on(F, sign, c, N, x0, mpmath.inf)
+    if mpmath.isinf(best) and x0 < _SPLIT:
+        # near y = 0 the monotone rule of _decreasing_product may fail (x e^-x rises up to x = 1): [x0, 16]
+        # in 8 geometric pieces, each evaluated as a box, and [16, inf]
+        ends = [x0 * (_SPLIT / x0) ** (mpmath.mpf(i) / 8) for i in range(8)] + [_SPLIT, mpmath.inf]
+        best = max(_sup_on(F, sign, c, N, a, b) for a, b in zip(ends[:-1], ends[1:]))
+    return best
+
+
+_SPLIT = 16
+
+
+def _sup_on(F: sp.Expr, sign: int, c, N: int, a, b):
+    """An upper bound of |F(sign y)| y^-N exp(-c y^2) for y in [a, b] (b may be +inf), or +inf."""
     iv = mpmath.iv
 
-    env = {_Y: iv.mpf([x0, mpmath.inf])}
-    env[_W] = iv.mpf([0, _iv_ends(iv.exp(-iv.mpf(x0)))[1]])
+    ea, eb = iv.exp(-iv.mpf(a)), iv.exp(-iv.mpf(b)) if mpmath.isfinite(b) else iv.mpf(0)
+    env = {_Y: iv.mpf([a, b]), _W: iv.mpf([_iv_ends(eb)[0], _iv_ends(ea)[1]])}
     best = mpmath.inf
     for f in _envelope_forms(F, sign, c, N):
         try:
