@@ -343,9 +343,11 @@ class ArbLaw:
         from flint import arb
 
         _, mass, lo, hi = self._tail_info()
-        in_t = (lambda t: 1 / (1 - u * t), lambda t: u * t / (1 - u * t), lambda t: t / (1 - u * t) ** 2,
-                lambda t: t / (1 - u * t))
-        in_s = (lambda s: s / (s - u), lambda s: u / (s - u), lambda s: s / (s - u) ** 2, lambda s: 1 / (s - u))
+        # |x/y^2| as |x/y| |1/y|: the ball of y^2 can touch 0 where y's rectangle does not
+        in_t = (lambda t: 1 / (1 - u * t), lambda t: u * t / (1 - u * t),
+                lambda t: abs(t / (1 - u * t)) * abs(1 / (1 - u * t)), lambda t: t / (1 - u * t))
+        in_s = (lambda s: s / (s - u), lambda s: u / (s - u), lambda s: abs(s / (s - u)) * abs(1 / (s - u)),
+                lambda s: 1 / (s - u))
         pieces = []
         if mpmath.isfinite(hi):
             pieces.append((in_t, _mpf_to_arb(lo).union(_mpf_to_arb(hi))))
