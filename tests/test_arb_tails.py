@@ -113,7 +113,8 @@ def test_no_provable_tail_is_not_certified():
                                          (CUBIC, dict(sigma_w2=0.5, sigma_b2=0.1), 0.3),
                                          # ~50-120 s on 2 cores: the poles of the sigmoid slow Arb's integration
                                          pytest.param("sigmoid", dict(sigma_w2=4.0, sigma_b2=0.1), 0.1,
-                                                      marks=pytest.mark.slow)])
+                                                      marks=pytest.mark.slow)],
+                         ids=["tanh", "cubic", "sigmoid"])
 def test_generic_certified_density_contains_mpmath_route(name, kw, lam):
     """tanh, sigmoid and x + x^3/10 (D^2 unbounded: m_K's cut is all of (0, inf)) at L = 2 and q*: certified (q* by
     interval Newton, m_K with proven tails), and the mpmath route at 40 digits lies in the enclosure (64-bit
