@@ -556,16 +556,6 @@ def _decreasing_product(e, env):
     return v
 
 
-def _abs_sup(v):
-    """sup |v| over an interval (mpf, +inf when unbounded, None for NaN)."""
-    if v is None:
-        return mpmath.inf
-    lo, hi = _iv_ends(v)
-    if mpmath.isnan(lo) or mpmath.isnan(hi):
-        return mpmath.inf
-    return max(abs(lo), abs(hi))
-
-
 def _exp_to_w(e):
     """exp(c y + d) -> exp(d) w^-c (w = exp(-y), c rational), then cancel: e^y/(1 + e^y)^2 -> w/(1 + w)^2."""
     def rep(arg):
@@ -606,55 +596,51 @@ def _envelope_forms(F: sp.Expr, sign: int, c, N: int):
 
 
 def _sup_on_tail(F: sp.Expr, sign: int, x0, c=0, N: int = 0):
-    """A proven upper bound (mpf, +inf when none) of |F(x)| |x|^-N exp(-c x^2) for sign x >= x0 > 0.
+    """A proven upper bound (mpf, +inf when none) of |F(x)| |x|^-N exp(-c x^2) for sign x >= x0 > 0."""
+    lo, hi = _range_on_tail(F, sign, x0, c, N)
+    return max(abs(lo), abs(hi))
 
-    Every form of _envelope_forms is an enclosure of the same function; the smallest bound wins.
+
+def _range_on_tail(F: sp.Expr, sign: int, x0, c=0, N: int = 0):
+    """(lo, hi) with lo <= F(x) |x|^-N exp(-c x^2) <= hi for sign x >= x0 > 0, proven (mpf, may be infinite).
+
+    The half-line [x0, inf] as one box; where that is unbounded and x0 < 16 (the monotone rule of
+    _decreasing_product fails near y = 0: x e^-x rises up to x = 1), [x0, 16] in 8 geometric boxes and [16, inf].
     """
-    best = _sup_on(F, sign, c, N, x0, mpmath.inf)
-    if mpmath.isinf(best) and x0 < _SPLIT:
-        # near y = 0 the monotone rule of _decreasing_product may fail (x e^-x rises up to x = 1): [x0, 16]
-        # in 8 geometric pieces, each evaluated as a box, and [16, inf]
-        ends = [x0 * (_SPLIT / x0) ** (mpmath.mpf(i) / 8) for i in range(8)] + [_SPLIT, mpmath.inf]
-        best = max(_sup_on(F, sign, c, N, a, b) for a, b in zip(ends[:-1], ends[1:]))
-    return best
+    lo, hi = _range_on(F, sign, c, N, x0, mpmath.inf)
+    if (mpmath.isinf(lo) or mpmath.isinf(hi)) and x0 < _SPLIT:
+        last = _range_on(F, sign, c, N, mpmath.mpf(_SPLIT), mpmath.inf)
+        if mpmath.isinf(last[0]) or mpmath.isinf(last[1]):
+            return lo, hi  # unbounded at infinity: the boxes would not help (keep the half-line's enclosure)
+        ends = [x0 * (_SPLIT / x0) ** (mpmath.mpf(i) / 8) for i in range(8)] + [mpmath.mpf(_SPLIT)]
+        parts = [last] + [_range_on(F, sign, c, N, a, b) for a, b in zip(ends[:-1], ends[1:])]
+        lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
+    return lo, hi
 
 
 _SPLIT = 16
 
 
-def _sup_on(F: sp.Expr, sign: int, c, N: int, a, b):
-    """An upper bound of |F(sign y)| y^-N exp(-c y^2) for y in [a, b] (b may be +inf), or +inf."""
+def _range_on(F: sp.Expr, sign: int, c, N: int, a, b):
+    """(lo, hi) enclosing F(sign y) y^-N exp(-c y^2) for y in [a, b] (b may be +inf); every form of
+    _envelope_forms encloses the same function, so their intervals are intersected."""
     iv = mpmath.iv
 
     ea, eb = iv.exp(-iv.mpf(a)), iv.exp(-iv.mpf(b)) if mpmath.isfinite(b) else iv.mpf(0)
-    env = {_Y: iv.mpf([a, b]), _W: iv.mpf([_iv_ends(eb)[0], _iv_ends(ea)[1]])}
-    best = mpmath.inf
-    for f in _envelope_forms(F, sign, c, N):
-        try:
-            best = min(best, _abs_sup(_iv_eval(f, env)))
-        except (ZeroDivisionError, ValueError, TypeError):
-            continue
-    return best
-
-
-def _range_on_tail(F: sp.Expr, sign: int, x0):
-    """(lo, hi) with lo <= F(x) <= hi for sign x >= x0 (mpf; hi may be +inf)."""
-    iv = mpmath.iv
-
-    env = {_Y: iv.mpf([x0, mpmath.inf]), _W: iv.mpf([0, _iv_ends(iv.exp(-iv.mpf(x0)))[1]])}
+    env = {_Y: iv.mpf([a, b]), _W: iv.mpf([_iv_ends(eb)[0], _iv_ends(ea)[1]])}  # w = exp(-y)
     lo, hi = mpmath.ninf, mpmath.inf
-    for f in _envelope_forms(F, sign, 0, 0):
+    for f in _envelope_forms(F, sign, c, N):
         try:
             v = _iv_eval(f, env)
         except (ZeroDivisionError, ValueError, TypeError):
             continue
         if v is None:
             continue
-        a, b = _iv_ends(v)
-        if not mpmath.isnan(a):
-            lo = max(lo, a)
-        if not mpmath.isnan(b):
-            hi = min(hi, b)
+        va, vb = _iv_ends(v)
+        if not mpmath.isnan(va):
+            lo = max(lo, va)
+        if not mpmath.isnan(vb):
+            hi = min(hi, vb)
     return lo, hi
 
 
