@@ -140,7 +140,7 @@ def test_envelopes_hold_where_sampled(name, x0):
     """The proven envelopes |F(x)| <= S |x|^N exp(c x^2) on sign x >= x0 (F = phi'^2, phi^2, phi phi') against
     F at 60-digit points from x0 to 10^4 x0 (log grid) and on [x0, 100] (with the bump of erf(x - 80)): a wrong
     envelope fails.  x0 = 0.05 (small q) takes the split of [x0, 16] into boxes."""
-    from rmtfp.spectrum.arb import _envelope
+    from rmtfp.spectrum.arb import _envelope, _range_on_tail
 
     phi = ENVELOPE_CASES[name]
     d = sp.diff(phi, X)
@@ -149,12 +149,15 @@ def test_envelopes_hold_where_sampled(name, x0):
         f = sp.lambdify(X, F, "mpmath")
         for sign in (1, -1):
             S, c, N = _envelope(F, sign, x0)
+            lo, hi = _range_on_tail(F, sign, x0)  # the range of m_K's tails (F = phi'^2)
             assert mpmath.isfinite(S), (name, F, sign)  # each of these has a proven envelope
             with mpmath.workdps(60):
                 for x in list(mpmath.linspace(x0, 100, 96)) + [x0 * 10 ** (k / 8) for k in range(33)]:
                     bound = S * x**N * mpmath.exp(mpmath.mpf(sp.Rational(c).p) / sp.Rational(c).q * x * x)
                     # 1e-50: the 60-digit rounding of F (sup |F| = 1 is attained in the limit for softplus)
-                    assert abs(f(sign * x)) <= bound * (1 + mpmath.mpf(10) ** -50), (name, F, sign, x)
+                    v, tol = f(sign * x), mpmath.mpf(10) ** -50 * (1 + abs(f(sign * x)))
+                    assert abs(v) <= bound * (1 + mpmath.mpf(10) ** -50), (name, F, sign, x)
+                    assert lo - tol <= v <= hi + tol, (name, F, sign, x, lo, hi)
 
 
 def test_bump_beyond_the_grid_is_in_the_proven_range():

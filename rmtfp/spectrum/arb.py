@@ -404,10 +404,12 @@ def _mpf_to_arb(x):
     from flint import arb
 
     x = x if isinstance(x, mpmath.mpf) else mpmath.mpf(x)
+    if mpmath.isnan(x):
+        return arb.nan()
     if mpmath.isinf(x):
         return arb.pos_inf() if x > 0 else arb.neg_inf()
-    man, exp = x.man_exp
-    return arb(int(man)) * arb(2) ** int(exp)
+    sign, man, exp, _ = x._mpf_  # (mpf.man_exp drops the sign)
+    return arb(-int(man) if sign else int(man)) * arb(2) ** int(exp)
 
 
 def _arb_to_mpf(x):
