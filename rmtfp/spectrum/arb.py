@@ -512,14 +512,30 @@ def _iv_eval(e, env):
         if e.func in _MONOTONE:
             return _monotone_iv(e.func, a)
         if e.func is sp.exp:
-            return iv.exp(a)
+            return _iv_exp(a)
         if e.func is sp.log:
             return iv.log(a) if _iv_ends(a)[0] > 0 else None
         if e.func in (sp.sin, sp.cos):
             return getattr(iv, e.func.__name__)(a)
         if e.func is sp.cosh:
-            return (iv.exp(a) + iv.exp(-a)) / 2
+            return (_iv_exp(a) + _iv_exp(-a)) / 2
     return None
+
+
+_EXP_CAP = 2**20
+
+
+def _iv_exp(a):
+    """exp on an interval, with the argument capped at +-2^20 (exp(exp(exp(16))) would take forever): beyond the
+    cap the bound is +inf above (0 below), still an enclosure."""
+    iv = mpmath.iv
+    lo, hi = _iv_ends(a)
+    if mpmath.isnan(lo) or mpmath.isnan(hi):
+        return iv.mpf([mpmath.ninf, mpmath.inf])
+    clamp = lambda x: min(max(x, -_EXP_CAP), _EXP_CAP)  # noqa: E731
+    v = iv.exp(iv.mpf([clamp(lo), clamp(hi)]))
+    vlo, vhi = _iv_ends(v)
+    return iv.mpf([0 if lo < -_EXP_CAP else vlo, mpmath.inf if hi > _EXP_CAP else vhi])
 
 
 def _decreasing_product(e, env):
@@ -548,7 +564,7 @@ def _decreasing_product(e, env):
     ex = _iv_eval(P, {_Y: y0})
     if ex is None or not _iv_ends(y0)[0] > 0:
         return None
-    top = iv.exp(iv.log(y0) * _iv_eval(k, {}) + ex)
+    top = _iv_exp(iv.log(y0) * _iv_eval(k, {}) + ex)
     v = iv.mpf([0, _iv_ends(top)[1]])
     for f in rest:
         r = _iv_eval(f, env)
