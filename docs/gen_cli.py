@@ -112,6 +112,8 @@ def _epilog(parser: argparse.ArgumentParser) -> str:
     if not parser.epilog:
         return ""
     text = textwrap.dedent(parser.epilog).strip("\n")
+    if text.startswith("examples:"):  # the heading of rmtfp.commands._options.add_command's epilog
+        text = text[len("examples:"):].strip("\n")
     if all(not line.strip() or line.lstrip().startswith("rmtfp ") for line in text.splitlines()):
         return "Examples:\n\n```bash\n" + "\n".join(l.strip() for l in text.splitlines()) + "\n```"
     return _escape(text)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
+import re
 import time
 import traceback
 import warnings
@@ -38,7 +39,8 @@ from rmtfp.errors import UnresolvedWarning
 
 from ._common import CORRECTED, ERROR, MODES, REPRODUCED, STATUSES, Check, check_mode, settings
 
-__all__ = ["CLAIMS", "ISOMETRY_CLAIMS", "GROUPS", "group_of", "ClaimRecord", "available", "load", "run_claim", "STATUSES", "MODES", "settings"]
+__all__ = ["CLAIMS", "ISOMETRY_CLAIMS", "GROUPS", "group_of", "ClaimRecord", "available", "load", "slug_of",
+           "run_claim", "STATUSES", "MODES", "settings"]
 
 #: claim number -> module name (``validation.<name>``)
 CLAIMS = {
@@ -82,6 +84,15 @@ def available(group: str = "papers") -> list:
     return sorted(GROUPS[group])
 
 
+def slug_of(number: int) -> str:
+    """The claim's name in file names: its module's, without the ``claimNN_`` prefix (``gaussian_unique``);
+    ``isoNN_`` becomes ``iso_`` (``iso_relu_no_isometry``)."""
+    names = {**CLAIMS, **ISOMETRY_CLAIMS}
+    if number not in names:
+        raise ValueError(f"claim number must be one of {available('all')}, got {number!r}")
+    return re.sub(r"^iso\d+_", "iso_", re.sub(r"^claim\d+_", "", names[number]))
+
+
 def load(number: int) -> ModuleType:
     """The module of claim ``number``."""
     names = {**CLAIMS, **ISOMETRY_CLAIMS}
@@ -96,7 +107,9 @@ class ClaimRecord:
 
     Attributes
     ----------
-    number, slug, title, source, claim, criterion : str or int
+    number, slug : int, str
+        From the registry (:data:`CLAIMS`, :func:`slug_of`).
+    title, source, claim, criterion : str
         From the claim module.
     mode : str
     status : str
@@ -213,11 +226,12 @@ def run_claim(number: int, mode: str = "quick") -> ClaimRecord:
     try:
         mod = load(number)
     except Exception as exc:  # noqa: BLE001 - a module that does not import is an error of its claim
-        rec = ClaimRecord(number=number, slug={**CLAIMS, **ISOMETRY_CLAIMS}.get(number, f"claim{number}"), title=f"claim {number}",
-                          source="", claim="", criterion="", mode=mode)
+        slug = slug_of(number) if number in {**CLAIMS, **ISOMETRY_CLAIMS} else f"claim{number}"
+        rec = ClaimRecord(number=number, slug=slug, title=f"claim {number}", source="", claim="", criterion="",
+                          mode=mode)
         rec.fail("import", exc)
         return rec
-    rec = ClaimRecord(number=number, slug=mod.SLUG, title=mod.TITLE, source=mod.SOURCE, claim=mod.CLAIM,
+    rec = ClaimRecord(number=number, slug=slug_of(number), title=mod.TITLE, source=mod.SOURCE, claim=mod.CLAIM,
                       criterion=mod.CRITERION, mode=mode)
     t0 = time.perf_counter()
     try:

@@ -2,7 +2,7 @@
 
 Every claim module implements the same small contract::
 
-    NUMBER, SLUG, TITLE, SOURCE, CLAIM, CRITERION   # what the papers say and how it is judged
+    TITLE, SOURCE, CLAIM, CRITERION                 # what the papers say and how it is judged
     compute(mode="quick") -> dict                   # measurement only: no plotting, no files
     check(result) -> Check                          # status from the measured numbers
     plot(result) -> Figure or list of Figures       # figures (matplotlib imported lazily)
@@ -29,7 +29,7 @@ __all__ = [
     "STATUSES", "TYPICAL", "REPRODUCED", "CORRECTED", "NOT_REPRODUCED", "INCONCLUSIVE", "ERROR", "MODES",
     "READINGS", "HEADLINE_READING", "HEADLINE_REASON", "READING_TEXT", "FanInPower", "gaussian_scale",
     "Check", "check_mode", "farr", "fnum", "proportion_interval", "proportion_verdict", "rate_check", "settings",
-    "single_threaded_blas", "sizes",
+    "single_threaded_blas", "sizes", "per_reading", "reading_params",
 ]
 
 REPRODUCED = "reproduced"
@@ -62,6 +62,42 @@ READING_TEXT = {
 HEADLINE_REASON = ("the papers write N(0, sigma_l), sigma_l = 1/n_l, and in the contraction section sigma = N^-beta "
                    "beside 'variance sigma^2 = N^-2beta', so sigma_l is a standard deviation, the same scale as the "
                    "Cauchy gamma_l = 1/n_l of the same paragraph")
+
+
+def reading_params() -> dict:
+    """The ``params`` entries of a claim judged once per reading: each reading's text and the headline reading."""
+    return {"readings": {r: READING_TEXT[r] for r in READINGS}, "headline_reading": HEADLINE_READING}
+
+
+def per_reading(verdicts: dict, texts: Optional[dict] = None) -> tuple:
+    """The numbers and the summary of a claim judged once per reading of N(0, 1/n_l).
+
+    Parameters
+    ----------
+    verdicts : dict
+        reading -> the verdict of that reading's measurement: a dict with ``"status"``, ``"summary"`` and
+        ``"numbers"``.
+    texts : dict, optional
+        reading -> how the summary names the reading (default :data:`READING_TEXT`).
+
+    Returns
+    -------
+    numbers : dict
+        ``"headline_reading"``, then for each reading its ``status[r]`` and every number as ``name[r]``.
+    summary : str
+        The headline reading's summary (with the reason it is the headline), then each other reading's
+        status and summary.
+    """
+    texts = READING_TEXT if texts is None else texts
+    numbers = {"headline_reading": HEADLINE_READING}
+    for r in READINGS:
+        numbers[f"status[{r}]"] = verdicts[r]["status"]
+        numbers.update({f"{k}[{r}]": v for k, v in verdicts[r]["numbers"].items()})
+    others = "; ".join(f"Read as a {r} ({texts[r]}): {verdicts[r]['status']}: {verdicts[r]['summary']}"
+                       for r in READINGS if r != HEADLINE_READING)
+    summary = (f"Read as a standard deviation ({texts[HEADLINE_READING]}; the headline, because {HEADLINE_REASON}): "
+               f"{verdicts[HEADLINE_READING]['summary']} {others}")
+    return numbers, summary
 
 
 @dataclasses.dataclass(frozen=True)

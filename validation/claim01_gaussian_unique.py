@@ -45,11 +45,9 @@ import numpy as np
 
 from rmtfp import Network, find_fixed_points, grid
 
-from ._common import (CORRECTED, HEADLINE_READING, HEADLINE_REASON, INCONCLUSIVE, NOT_REPRODUCED, READING_TEXT,
-                      READINGS, REPRODUCED, TYPICAL, Check, farr, gaussian_scale, proportion_verdict, sizes)
+from ._common import (CORRECTED, HEADLINE_READING, INCONCLUSIVE, NOT_REPRODUCED, READINGS, REPRODUCED, TYPICAL, Check,
+                      farr, gaussian_scale, per_reading, proportion_verdict, reading_params, sizes)
 
-NUMBER = 1
-SLUG = "gaussian_unique"
 TITLE = "Gaussian weights, L = 2: one fixed point at 0, basin = Omega"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4, Fig. 1a; Berlyand & Slavin, sec. IV, Fig. 2a"
 CLAIM = ("For a network with L = 2, widths {2, 100, 2}, hard-tanh and Gaussian weights and biases N(0, 1/n_l), "
@@ -110,8 +108,7 @@ def compute(mode: str = "quick") -> dict:
         readings[reading] = {"scale": repr(gaussian_scale(reading)), "papers_budget": papers, "long_budget": long,
                              "zero_bias": nobias}
     return {
-        "params": dict(p, widths=[2, 100, 2], activation="hardtanh", weights="normal",
-                       readings={r: READING_TEXT[r] for r in READINGS}, headline_reading=HEADLINE_READING,
+        "params": dict(p, widths=[2, 100, 2], activation="hardtanh", weights="normal", **reading_params(),
                        bias=True, last_activation=True, tol=1e-5, grid_points=int(starts.shape[0]), at_zero=AT_ZERO),
         "seeds": {"network_i": f"numpy.random.default_rng([{SEED}, i]), i = 0..{p['n_networks'] - 1}, "
                                "the same normal numbers for both readings"},
@@ -168,20 +165,18 @@ def judge(data: dict) -> dict:
                     f"attracting the whole grid (95 % interval {lo:.2f}-{hi:.2f}, straddling {TYPICAL:.0%})."
                     + context, decide=f"more networks (the full mode draws {FULL['n_networks']}) to put the "
                                       f"interval of the rate on one side of {TYPICAL:.0%}")
-    parts, open_parts = [], []
-    zero_v, fast_v = _share(at_zero, len(uniq)), _share(fast, len(uniq))
-    if zero_v == "fails":
-        parts.append(f"the fixed point is not at 0: |x*| <= {AT_ZERO} in {at_zero} of {len(uniq)} networks "
-                     f"(median |x*| = {numbers['median_abs_x_star']:.3f}); the biases move it, and with zero "
-                     f"biases it is at 0 in {nob_zero} of {n}")
-    elif zero_v == "undecided":
-        open_parts.append(f"|x*| <= {AT_ZERO} in {at_zero} of {len(uniq)}")
-    if fast_v == "fails":
-        parts.append(f"the papers' budget of 50 maps leaves starts unresolved in {len(uniq) - fast} of {len(uniq)} "
+    # each share must hold in at least TYPICAL of the unique networks: (count, correction if it fails, what is open)
+    shares = [(at_zero, f"the fixed point is not at 0: |x*| <= {AT_ZERO} in {at_zero} of {len(uniq)} networks "
+                        f"(median |x*| = {numbers['median_abs_x_star']:.3f}); the biases move it, and with zero "
+                        f"biases it is at 0 in {nob_zero} of {n}",
+               f"|x*| <= {AT_ZERO} in {at_zero} of {len(uniq)}"),
+              (fast, f"the papers' budget of 50 maps leaves starts unresolved in {len(uniq) - fast} of {len(uniq)} "
                      f"networks (slow spirals, median spectral radius {numbers['median_spectral_radius']:.2f}); "
-                     f"1000 maps resolve them")
-    elif fast_v == "undecided":
-        open_parts.append(f"50 maps suffice in {fast} of {len(uniq)}")
+                     f"1000 maps resolve them",
+               f"50 maps suffice in {fast} of {len(uniq)}")]
+    verdicts = [(_share(k, len(uniq)), fails, undecided) for k, fails, undecided in shares]
+    parts = [fails for v, fails, _ in verdicts if v == "fails"]
+    open_parts = [undecided for v, _, undecided in verdicts if v == "undecided"]
     summary = (f"{len(uniq)} of {n} networks have one fixed point attracting the whole grid "
                f"(95 % interval {lo:.2f}-{hi:.2f}); it lies at 0 (|x*| <= {AT_ZERO}) in {at_zero} of them "
                f"(largest |x*| = {_num(numbers['max_abs_x_star'])}) and 50 maps suffice in {fast}.")
@@ -198,14 +193,7 @@ def check(result: dict) -> Check:
     """Status of the headline (standard-deviation) reading; the variance reading reported beside it."""
     verdicts = {r: judge(result["readings"][r]) for r in READINGS}
     head = verdicts[HEADLINE_READING]
-    numbers = {"headline_reading": HEADLINE_READING}
-    for r in READINGS:
-        numbers[f"status[{r}]"] = verdicts[r]["status"]
-        numbers.update({f"{k}[{r}]": v for k, v in verdicts[r]["numbers"].items()})
-    others = "; ".join(f"Read as a {r} ({READING_TEXT[r]}): {verdicts[r]['status']}: {verdicts[r]['summary']}"
-                       for r in READINGS if r != HEADLINE_READING)
-    summary = (f"Read as a standard deviation ({READING_TEXT[HEADLINE_READING]}; the headline, because "
-               f"{HEADLINE_REASON}): {head['summary']} {others}")
+    numbers, summary = per_reading(verdicts)
     correction = head["correction"] and f"Read as a standard deviation: {head['correction']}"
     return Check(head["status"], summary, numbers, correction=correction, decide=head["decide"])
 

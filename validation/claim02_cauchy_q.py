@@ -41,8 +41,6 @@ import numpy as np
 from . import _cauchy
 from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, proportion_interval
 
-NUMBER = 2
-SLUG = "cauchy_q"
 TITLE = "Cauchy weights: Q = 2, 3, 5 at L = 2, 3, 5 and Q = 1 at L = 20"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4, Fig. 1b-d; Berlyand & Slavin, sec. IV, Fig. 2b-d"
 CLAIM = ("With Cauchy(0, 1/n_l) weights and biases, widths {2, 100, ..., 100, 2} and hard-tanh, the number of fixed "

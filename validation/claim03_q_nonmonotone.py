@@ -42,8 +42,6 @@ import numpy as np
 from . import _cauchy
 from ._common import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, proportion_interval, sizes
 
-NUMBER = 3
-SLUG = "q_nonmonotone"
 TITLE = "The mode of Q(100, L) is non-monotone in L"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4, Fig. 2; Berlyand & Slavin, sec. IV, Fig. 3, Proposition 2"
 CLAIM = "For Cauchy weights and width N_0 = 100, the mode of Q(N_0, L) first grows with the depth L and then decreases."

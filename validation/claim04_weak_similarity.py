@@ -32,8 +32,6 @@ from rmtfp import Network, find_fixed_points, grid
 from . import _cauchy
 from ._common import TYPICAL, Check, proportion_verdict, rate_check
 
-NUMBER = 4
-SLUG = "weak_similarity"
 TITLE = "Weak similarity: the activation does not change Q"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4; Berlyand & Slavin, sec. IV"
 CLAIM = "The choice of activation function does not change the number of fixed points Q (same weights and biases)."

@@ -61,11 +61,9 @@ import numpy as np
 from rmtfp import find_all_fixed_points, grid
 from rmtfp.ensembles import q_statistics
 
-from ._common import (CORRECTED, HEADLINE_READING, HEADLINE_REASON, INCONCLUSIVE, NOT_REPRODUCED, READING_TEXT,
-                      READINGS, REPRODUCED, Check, farr, gaussian_scale, proportion_interval, settings, sizes)
+from ._common import (CORRECTED, HEADLINE_READING, INCONCLUSIVE, NOT_REPRODUCED, READINGS, REPRODUCED, Check, farr,
+                      gaussian_scale, per_reading, proportion_interval, reading_params, settings, sizes)
 
-NUMBER = 5
-SLUG = "proposition1"
 TITLE = "Proposition 1: unique fixed point for Gaussian weights at any depth and width"
 SOURCE = "Berlyand & Slavin, sec. VI, Proposition 1; Berlyand, Krupchytskyi & Slavin, sec. 7"
 CLAIM = ("For Gaussian (light-tailed) weights, Phi has a unique fixed point for any width N, any depth L and a "
@@ -118,8 +116,7 @@ def compute(mode: str = "quick") -> dict:
                         "n_stable": qs.n_stable[d].tolist(), "newton_fixed_points": newton,
                     })
     return {
-        "params": dict(p, weights="normal", readings={r: READING_TEXT[r] for r in READINGS},
-                       headline_reading=HEADLINE_READING, bias=True, last_activation=True, tol=1e-5,
+        "params": dict(p, weights="normal", **reading_params(), bias=True, last_activation=True, tol=1e-5,
                        grid_points=int(starts.shape[0]), newton_step=NEWTON_STEP,
                        newton_starts=int(newton_starts.shape[0]), newton_tol=1e-12),
         "seeds": {"root": SEED, "network": "SeedSequence(root, spawn_key=(1, L, i)) per activation and width; the "
@@ -190,13 +187,8 @@ def judge(cells: list) -> dict:
 def check(result: dict) -> Check:
     """Per reading: not reproduced on two or more fixed points; headline the standard-deviation reading."""
     v = {r: judge([c for c in result["cells"] if c["reading"] == r]) for r in READINGS}
-    numbers = {"headline_reading": HEADLINE_READING}
-    for r in READINGS:
-        numbers[f"status[{r}]"] = v[r]["status"]
-        numbers.update({f"{k}[{r}]": x for k, x in v[r]["numbers"].items()})
+    numbers, summary = per_reading(v)
     head, var = v[HEADLINE_READING], v["variance"]
-    summary = (f"Read as a standard deviation (the headline, because {HEADLINE_REASON}): {head['summary']} Read as a "
-               f"variance 1/n_l (beta = 1/2): {var['status']}: {var['summary']}")
     if head["status"] == REPRODUCED and var["status"] == NOT_REPRODUCED:
         vn = var["numbers"]
         return Check(CORRECTED, summary, numbers,

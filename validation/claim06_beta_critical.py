@@ -42,8 +42,6 @@ from rmtfp.ensembles import contraction_scan, critical_beta
 
 from ._common import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, settings, sizes
 
-NUMBER = 6
-SLUG = "beta_critical"
 TITLE = "beta_cr ~ 1/2 for tanh (L = 3, N = 400) and ~ 0.27 for the sigmoid"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 5, Fig. 3a-b, eq. (5.1)-(5.2)"
 CLAIM = ("For L = 3, N = 400 and Gaussian weights of variance N^{-2 beta}, g < 1 (a contraction on Omega) for "

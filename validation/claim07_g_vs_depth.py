@@ -56,8 +56,6 @@ from rmtfp.ensembles import contraction_vs_depth
 
 from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, settings, sizes
 
-NUMBER = 7
-SLUG = "g_vs_depth"
 TITLE = "log g is linear in L, with g = g0^L"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 5, Fig. 4, eq. (5.4)"
 CLAIM = ("The contraction constant g of eq. (5.2) depends on the depth as g = g_0^L: log g is linear in L, below "

@@ -33,8 +33,6 @@ from rmtfp import contraction_constant
 from . import _cauchy
 from ._common import INCONCLUSIVE, TYPICAL, Check, farr, proportion_verdict, rate_check
 
-NUMBER = 8
-SLUG = "cauchy_basin_contraction"
 TITLE = "Cauchy weights: g < 1 on each basin"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 5 (last paragraph)"
 CLAIM = "For Cauchy weights, the contraction constant of eq. (5.2) restricted to each basin of attraction is g < 1."

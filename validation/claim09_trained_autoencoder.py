@@ -40,8 +40,6 @@ from rmtfp import training
 
 from ._common import TYPICAL, Check, farr, proportion_verdict, rate_check, sizes
 
-NUMBER = 9
-SLUG = "trained_autoencoder"
 TITLE = "Trained autoencoder, K = 5: fixed points at the true photos, T_k inside Omega_k"
 SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 6, Fig. 5, loss (2.6)"
 CLAIM = ("After training on loss (2.6) with K = 5 employees (L = 3, widths {2, 100, 100, 2}, hard-tanh, N(0, 1/n_l) "

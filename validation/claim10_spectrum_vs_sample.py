@@ -37,8 +37,6 @@ import rmtfp
 
 from ._common import NOT_REPRODUCED, REPRODUCED, Check, farr, sizes
 
-NUMBER = 10
-SLUG = "spectrum_vs_sample"
 TITLE = "Theory vs sampled spectrum, linear L = 2: agreement except near the soft edge"
 SOURCE = "Berlyand & Slavin, sec. V.1, Fig. 5"
 CLAIM = ("For a linear network of depth L = 2 (N = 1000, 1000 samples), the density from the functional equation "

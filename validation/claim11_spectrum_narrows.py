@@ -39,8 +39,6 @@ from rmtfp.sampling import spectral_cdf
 
 from ._common import CORRECTED, NOT_REPRODUCED, REPRODUCED, Check, farr, sizes
 
-NUMBER = 11
-SLUG = "spectrum_narrows"
 TITLE = "The spectrum narrows toward lambda = 0 as L grows"
 SOURCE = "Berlyand & Slavin, sec. V.1, Fig. 6; Berlyand, Krupchytskyi & Slavin, sec. 4"
 CLAIM = ("As the depth L grows, the eigenvalue density of J J^T is pressed toward lambda = 0 and tends to delta(lambda): "

@@ -45,8 +45,6 @@ import rmtfp
 
 from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, proportion_interval, sizes
 
-NUMBER = 12
-SLUG = "cauchy_spectra"
 TITLE = "Cauchy-weight spectra become delta-like with depth"
 SOURCE = "Berlyand & Slavin, sec. V.1, Fig. 7"
 CLAIM = ("For Cauchy weights (hard-tanh), the sampled eigenvalue distribution of J J^T takes a delta-like shape at 0 "

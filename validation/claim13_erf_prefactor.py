@@ -52,8 +52,6 @@ from rmtfp import activations
 
 from ._common import CORRECTED, NOT_REPRODUCED, REPRODUCED, Check, farr, sizes
 
-NUMBER = 13
-SLUG = "erf_prefactor"
 TITLE = "The erf generating function: the papers' prefactor vs the derived one"
 SOURCE = "Berlyand & Slavin, sec. V.1 (generating functions after Fig. 7); docs/theory.md"
 CLAIM = ("For phi(x) = erf(sqrt(pi) x / 2), the generating function of D^2 is m(z, q) = z/sqrt(2 pi q) "

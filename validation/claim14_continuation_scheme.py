@@ -47,8 +47,6 @@ from rmtfp.spectrum import fuss_catalan_density, marchenko_pastur_density
 
 from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, sizes
 
-NUMBER = 14
-SLUG = "continuation_scheme"
 TITLE = "The papers' continuation scheme vs the robust solver"
 SOURCE = "Berlyand & Slavin, sec. V.1, eqs. (20)-(23), Fig. 4; docs/theory.md"
 CLAIM = ("Fixed-point iteration along z_k = lambda + i b^{N-k} from w_0 = 0 (eps = 1e-5, N0 = 50) selects the correct "

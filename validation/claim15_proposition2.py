@@ -43,8 +43,6 @@ from rmtfp import find_all_fixed_points, find_fixed_points, grid
 from . import _cauchy
 from ._common import INCONCLUSIVE, TYPICAL, Check, farr, proportion_interval, proportion_verdict, rate_check
 
-NUMBER = 15
-SLUG = "proposition2"
 TITLE = "Proposition 2: fixed points of heavy-tailed networks are stable and interior to their basins"
 SOURCE = "Berlyand & Slavin, sec. VI, Proposition 2"
 CLAIM = ("The fixed points of networks with heavy-tailed (Cauchy) weights are stable, and each is an interior point "

@@ -17,8 +17,6 @@ from __future__ import annotations
 from ._common import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, sizes
 from ._isometry import plot_spreads, routes_agree, sampled, spreads
 
-NUMBER = 101
-SLUG = "iso_relu_no_isometry"
 TITLE = "ReLU networks cannot reach dynamical isometry"
 SOURCE = "Pennington, Schoenholz & Ganguli 2017 (Resurrecting the sigmoid), sec. 4, Fig. 2"
 CLAIM = ("ReLU networks on the critical line have a spread of squared singular values that grows with depth, "

@@ -22,8 +22,6 @@ import numpy as np
 from ._common import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, sizes
 from ._isometry import ISOMETRY_SPREAD, plot_spreads, routes_agree, sampled, spreads
 
-NUMBER = 102
-SLUG = "iso_orthogonal_sigmoidal_isometry"
 TITLE = "Orthogonal erf / hard-tanh networks reach isometry as q* -> 0, Gaussian ones do not"
 SOURCE = "Pennington, Schoenholz & Ganguli 2017 (Resurrecting the sigmoid), secs. 4-5, Figs. 2-4"
 CLAIM = ("On the critical line, sigmoidal networks (erf, tanh, hard-tanh) with orthogonal weights achieve dynamical "

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._results import jsonable
 
-__all__ = ["parse_range", "parse_bounds", "parse_scale", "int_at_least", "dump_json", "to_jsonable"]
+__all__ = ["parse_range", "parse_bounds", "parse_scale", "int_at_least", "int_list", "dump_json", "to_jsonable"]
 
 
 def parse_range(text: str, name: str = "--lam") -> np.ndarray:
@@ -51,6 +51,21 @@ def int_at_least(option: str, low: int = 1):
         if value < low:
             raise argparse.ArgumentTypeError(f"{option} must be an integer >= {low}, got {value}")
         return value
+
+    return parse
+
+
+def int_list(option: str):
+    """An argparse type: a comma list of at least two positive integers (``--widths``)."""
+    def parse(text: str) -> list:
+        try:
+            values = [int(v) for v in text.split(",")]  # an empty item is an int("") ValueError
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{option} must be a comma list of positive integers, got {text!r}") from None
+        if len(values) < 2 or any(v < 1 for v in values):
+            raise argparse.ArgumentTypeError(f"{option} needs at least two positive integers, got {text!r}")
+        return values
 
     return parse
 

@@ -1,7 +1,8 @@
 """The options every subcommand shares, each defined once.
 
-A subcommand adds them with the ``add_*`` functions below and reads them back
-with the helpers (:func:`resolve_seed`, :func:`show_progress`,
+A subcommand builds its parser with :func:`add_command`, naming the shared
+options it takes (each added by one ``add_*`` function below), and reads them
+back with the helpers (:func:`resolve_seed`, :func:`show_progress`,
 :func:`wrote`), so that ``--activation``, ``--weights``, ``--seed``,
 ``--workers``, ``--json``/``--csv``, ``--plot [FILE]`` and ``--no-progress``
 mean the same, default the same and fail the same in every command.
@@ -28,17 +29,18 @@ import csv
 import io
 import os
 import sys
+import textwrap
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from . import int_at_least
+from . import dump_json, int_at_least, parse_bounds, parse_scale
 
 __all__ = [
-    "DEFAULT_ACTIVATION", "WEIGHT_LAWS", "PLOT_FORMATS",
+    "DEFAULT_ACTIVATION", "WEIGHT_LAWS", "PLOT_FORMATS", "HelpFormatter", "command_doc", "add_command",
     "add_activation", "add_weights", "add_seed", "add_workers", "add_scheduler", "add_progress", "add_output",
-    "resolve_seed", "connect_scheduler", "announce_fresh_seed", "show_progress", "wrote", "note", "print_csv", "parse_floats",
-    "check_plot_file",
+    "add_scale", "add_grid", "add_iteration", "resolve_seed", "connect_scheduler", "announce_fresh_seed", "show_progress", "write_output",
+    "wrote", "note", "print_csv", "parse_floats", "float_list", "check_plot_file",
 ]
 
 #: the activation of every command when --activation is not given (the papers' fixed-point networks)
@@ -56,6 +58,83 @@ class _StoreGiven(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         setattr(namespace, self.dest, values)
         setattr(namespace, self.dest + "_given", True)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Prose paragraphs wrapped to the terminal; indented paragraphs (the examples) kept as written."""
+
+    def _fill_text(self, text, width, indent):
+        return "\n\n".join(
+            textwrap.indent(para, indent) if para.startswith(" ") else
+            textwrap.fill(" ".join(para.split()), width, initial_indent=indent, subsequent_indent=indent)
+            for para in text.strip("\n").split("\n\n"))
+
+
+def command_doc(doc: str) -> tuple[str, str]:
+    """(description, examples) of a command module's docstring.
+
+    The docstring is a title line, then paragraphs: the prose ones are the
+    description of ``rmtfp COMMAND --help``, the indented ones (command lines)
+    its examples, printed as written below the options.
+    """
+    paragraphs = [p.rstrip() for p in doc.split("\n\n")[1:] if p.strip()]
+    prose = [p.strip() for p in paragraphs if not p.startswith(" ")]
+    examples = [p.strip("\n") for p in paragraphs if p.startswith(" ")]
+    return "\n\n".join(prose), "\n\n".join(examples)
+
+
+def _spec(value) -> dict:
+    """The keywords of a shared option's ``add_*`` function: ``True`` for its defaults, or a dict."""
+    return {} if value is True else dict(value)
+
+
+def add_command(subparsers, name: str, run, *, help: str, doc: str, activation=None, weights=None, seed=None,
+                workers=None, scheduler: bool = False, output=None) -> argparse.ArgumentParser:
+    """The parser of ``rmtfp NAME``, with the shared options it takes; ``run(args)`` runs it.
+
+    Parameters
+    ----------
+    subparsers
+        The ``add_subparsers()`` object of ``rmtfp``.
+    name : str
+        The command, e.g. ``"beta-scan"``.
+    run : callable
+        ``run(args) -> int``, the command (``args.func``).
+    help : str
+        The one line of ``rmtfp --help``.
+    doc : str
+        The module's docstring: its prose is the description of ``rmtfp NAME --help``, its indented command
+        lines the examples (see :func:`command_doc`).
+    activation, weights, seed, workers, output
+        The shared options the command takes: ``True`` (the option as defined here) or a dict of the keywords
+        of :func:`add_activation`, :func:`add_weights`, :func:`add_seed`, :func:`add_workers`,
+        :func:`add_output` (``output``: ``--json``/``--csv`` and ``--plot``); None: the command has no such
+        option.
+    scheduler : bool
+        ``--scheduler`` (:func:`add_scheduler`).
+
+    Every command has ``--no-progress`` (:func:`add_progress`).  The shared options come first, in the
+    parser's own group (``options``), in one order everywhere; the command adds its own options (and groups)
+    to the parser returned.
+    """
+    description, examples = command_doc(doc)
+    parser = subparsers.add_parser(name, help=help, description=description or None, formatter_class=HelpFormatter,
+                                   epilog=f"examples:\n\n{examples}" if examples else None)
+    if activation is not None:
+        add_activation(parser, **_spec(activation))
+    if weights is not None:
+        add_weights(parser, **_spec(weights))
+    if seed is not None:
+        add_seed(parser, **_spec(seed))
+    if workers is not None:
+        add_workers(parser, **_spec(workers))
+    if scheduler:
+        add_scheduler(parser)
+    add_progress(parser)
+    if output is not None:
+        add_output(parser, **_spec(output))
+    parser.set_defaults(func=run)
+    return parser
 
 
 def add_activation(group, *, extra_help: str = "") -> None:
@@ -149,6 +228,31 @@ def add_progress(group) -> None:
     group.set_defaults(progress=True)
 
 
+def add_scale(group) -> None:
+    """``--scale``: the weight scale of random networks; ``args.scale_given`` says whether given."""
+    group.add_argument("--scale", type=parse_scale, default="fan_in", action=_StoreGiven,
+                       help="'fan_in' (variance 1/n_l for normal, scale 1/n_l for Cauchy; default) or a number")
+    group.set_defaults(scale_given=False)
+
+
+def add_grid(group) -> None:
+    """``--bounds`` and ``--step``: the grid of starts of the fixed-point search (``rmtfp.grid``)."""
+    group.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0),
+                       help="grid box LO,HI per axis (default: -1,1)")
+    group.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
+
+
+def add_iteration(group) -> None:
+    """The budget and tolerances of the fixed-point search by iteration (``find_fixed_points``)."""
+    group.add_argument("--tol", type=float, default=1e-5, help="Cauchy criterion tolerance (default: 1e-5)")
+    group.add_argument("--max-iter", type=int_at_least("--max-iter"), default=50,
+                       help="maximum number of maps (default: 50)")
+    group.add_argument("--merge-tol", type=float, default=1e-3, help="merge distance (default: 1e-3)")
+    group.add_argument("--max-period", type=int_at_least("--max-period"), default=8,
+                       help="longest cycle looked for (default: 8)")
+    group.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
+
+
 def show_progress(args) -> bool:
     """Whether to draw progress bars: not ``--no-progress``, and stderr is a terminal."""
     if not getattr(args, "progress", True):
@@ -197,6 +301,38 @@ def wrote(args, path: str, what: str) -> None:
     note(args, f"wrote {what} to {path}")
 
 
+def write_output(args, *, figure=None, figure_name: str = "the figure", json=None, csv=None) -> bool:
+    """Honour ``--plot``, then ``--json`` or ``--csv`` (:func:`add_output`); True when the result is printed.
+
+    Parameters
+    ----------
+    figure : callable, optional
+        ``figure(plotting)``: the figure of ``--plot``, built from the module :mod:`rmtfp.plotting` (imported
+        only with ``--plot``); it is written to the file (the format is its suffix) and said on stderr.
+    json : dict or callable, optional
+        The object ``--json`` prints (a callable builds it only with ``--json``).
+    csv : (header, rows), optional
+        The table ``--csv`` prints (:func:`print_csv`).
+
+    Returns
+    -------
+    bool
+        Whether ``--json`` or ``--csv`` printed the result: the command's table is not printed then.
+    """
+    if figure is not None and args.plot:
+        from .. import plotting
+
+        plotting.save_figure(figure(plotting), args.plot)
+        wrote(args, args.plot, figure_name)
+    if json is not None and args.json:
+        print(dump_json(json() if callable(json) else json))
+        return True
+    if csv is not None and args.csv:
+        print_csv(*csv)
+        return True
+    return False
+
+
 def print_csv(header: Sequence[str], rows: Iterable[Sequence]) -> None:
     """Print a CSV table (header, then rows) to stdout; None and NaN print as empty cells."""
     buf = io.StringIO()
@@ -208,14 +344,19 @@ def print_csv(header: Sequence[str], rows: Iterable[Sequence]) -> None:
     sys.stdout.write(buf.getvalue())
 
 
-def parse_floats(option: str):
-    """An argparse type: one number, or a comma list (returned as a list)."""
+def parse_floats(option: str, *, as_list: bool = False):
+    """An argparse type: one number, or a comma list (returned as a list; ``as_list``: always a list)."""
     def parse(text: str):
         try:
             values = [float(v) for v in text.split(",")]  # an empty item is a float("") ValueError
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"{option} must be a number or a comma list of numbers, got {text!r}") from None
-        return values[0] if len(values) == 1 else values
+        return values[0] if len(values) == 1 and not as_list else values
 
     return parse
+
+
+def float_list(option: str):
+    """An argparse type: a comma list of numbers (one number is a list of one)."""
+    return parse_floats(option, as_list=True)

@@ -1,74 +1,51 @@
 """``rmtfp basins``: fixed points, cycles, basins and contraction of one network.
 
+Iterate a random network (or one read from --weights-file) from every point of a grid, classify every start
+(fixed point, cycle, unresolved, divergent) and report the fixed points, their stability, the cycles, the basin
+fractions, the contraction constant g (eq. (5.2)) on the grid and the Lipschitz bound.
+
     rmtfp basins --widths 2,100,100,2 --activation hardtanh --weights cauchy --seed 3 --json
     rmtfp basins --weights-file net.npz --step 0.01 --plot basins.png
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 
-from . import check_pair_grid, dump_json, int_at_least, parse_bounds, parse_scale
-from ._options import (add_activation, add_output, add_progress, add_seed, add_weights, note, print_csv,
-                       resolve_seed, show_progress, wrote)
+from . import check_pair_grid, int_at_least, int_list
+from ._options import (add_command, add_grid, add_iteration, add_scale, note, resolve_seed, show_progress, write_output,
+                       wrote)
 
 __all__ = ["register", "run"]
 
 
-def _widths(text: str) -> list:
-    try:
-        values = [int(v) for v in text.split(",")]  # an empty item is an int("") ValueError
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--widths must be a comma list of positive integers, got {text!r}") from None
-    if len(values) < 2 or any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"--widths needs at least two positive integers, got {text!r}")
-    return values
-
-
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "basins",
-        help="fixed points, cycles, basins of attraction and contraction of a network R^n -> R^n",
-        description="Iterate a random network (or one read from --weights-file) from every point of a grid, "
-                    "classify every start (fixed point, cycle, unresolved, divergent) and report the fixed "
-                    "points, their stability, the cycles, the basin fractions, the contraction constant g "
-                    "(eq. (5.2)) on the grid and the Lipschitz bound.",
-    )
+    p = add_command(subparsers, "basins", run, doc=__doc__,
+                    help="fixed points, cycles, basins of attraction and contraction of a network R^n -> R^n",
+                    activation=dict(extra_help="; with --weights-file, the file's unless given"),
+                    weights=dict(extra_help=" (weights and biases)"),
+                    seed=dict(what="random seed of the network and of --random-starts"),
+                    output=dict(plot="basins.png", csv="kind,index,x,stability,spectral_radius,residual,"
+                                "basin_fraction: one row per fixed point and cycle, then the unresolved and "
+                                "divergent starts"))
     net = p.add_argument_group("network")
-    net.add_argument("--widths", type=_widths, help="layer widths n_0,...,n_L (n_0 = n_L), e.g. 2,100,100,2")
-    add_activation(net, extra_help="; with --weights-file, the file's unless given")
-    add_weights(net, extra_help=" (weights and biases)")
-    net.add_argument("--scale", type=parse_scale, default=None,
-                     help="'fan_in' (variance 1/n_l for normal, scale 1/n_l for Cauchy; default) or a number")
-    add_seed(net, what="random seed of the network and of --random-starts")
+    net.add_argument("--widths", type=int_list("--widths"),
+                     help="layer widths n_0,...,n_L (n_0 = n_L), e.g. 2,100,100,2")
+    add_scale(net)
     net.add_argument("--no-bias", action="store_true", help="zero biases")
     net.add_argument("--no-last-activation", action="store_true",
                      help="affine last layer (with --weights-file, overrides the file's)")
     net.add_argument("--weights-file", help="read the network from an .npz file (keys W0.., b0.., activation)")
     net.add_argument("--save-weights", help="write the network to this .npz file")
     st = p.add_argument_group("starts and iteration")
-    st.add_argument("--bounds", type=parse_bounds, default=(-1.0, 1.0), help="grid box LO,HI per axis (default: -1,1)")
-    st.add_argument("--step", type=float, default=0.05, help="grid step (default: 0.05, the 41 x 41 grid)")
+    add_grid(st)
     st.add_argument("--random-starts", type=int_at_least("--random-starts"), default=None, metavar="M",
                     help="M uniform random starts in the box instead of the grid (seeded by --seed)")
-    st.add_argument("--tol", type=float, default=1e-5, help="Cauchy criterion tolerance (default: 1e-5)")
-    st.add_argument("--max-iter", type=int_at_least("--max-iter"), default=50,
-                    help="maximum number of maps (default: 50)")
-    st.add_argument("--merge-tol", type=float, default=1e-3, help="merge distance (default: 1e-3)")
-    st.add_argument("--max-period", type=int_at_least("--max-period"), default=8,
-                    help="longest cycle looked for (default: 8)")
-    st.add_argument("--no-refine", action="store_true", help="do not polish with Newton's method")
+    add_iteration(st)
     st.add_argument("--g-method", default="pairs", choices=("pairs", "jacobian", "none"),
                     help="contraction constant on the starts (default: pairs, eq. (5.2))")
-    out = p.add_argument_group("output")
-    add_progress(out)
-    add_output(p, group=out, plot="basins.png",
-               csv="kind,index,x,stability,spectral_radius,residual,basin_fraction: one row per fixed point "
-                   "and cycle, then the unresolved and divergent starts")
-    p.set_defaults(func=run)
 
 
 def _network(args):
@@ -76,7 +53,7 @@ def _network(args):
 
     if args.weights_file:
         drawn = [opt for opt, given in (("--widths", args.widths is not None), ("--weights", args.weights_given),
-                                         ("--scale", args.scale is not None), ("--no-bias", args.no_bias))
+                                         ("--scale", args.scale_given), ("--no-bias", args.no_bias))
                  if given]
         if drawn:
             raise ValueError(f"options of a random network ({', '.join(drawn)}) cannot be combined with "
@@ -102,13 +79,25 @@ def _network(args):
                          f"got {','.join(map(str, args.widths))}")
     seed = resolve_seed(args)
     law = args.weights
-    scale = args.scale if args.scale is not None else "fan_in"
+    scale = args.scale
     net = Network.random(args.widths, args.activation, weights=law, scale=scale, rng=seed,
                          bias=not args.no_bias, last_activation=not args.no_last_activation)
     info = {"widths": list(net.widths), "activation": net.activation.name, "weights": law,
             "scale": scale, "seed": seed, "bias": not args.no_bias,
             "last_activation": not args.no_last_activation}
     return net, info
+
+
+def _rows(result) -> list:
+    """The rows of --csv: the fixed points, the cycles, then the unresolved and divergent starts."""
+    fr = result.fractions
+    rows = [["fixed_point", k, " ".join(repr(float(v)) for v in x), s.kind, float(s.spectral_radius), float(r),
+             fr[f"fixed_point:{k}"]]
+            for k, (x, s, r) in enumerate(zip(result.fixed_points, result.stability, result.residuals))]
+    rows += [["cycle", k, "", c.stability.kind, float(c.stability.spectral_radius), None, fr[f"cycle:{k}"]]
+             for k, c in enumerate(result.cycles)]
+    return rows + [["unresolved", "", "", "", None, None, fr["unresolved"]],
+                   ["divergent", "", "", "", None, None, fr["divergent"]]]
 
 
 def run(args) -> int:
@@ -148,43 +137,17 @@ def run(args) -> int:
     if args.save_weights:
         net.save(args.save_weights)
         wrote(args, args.save_weights, "the network")
-    if args.plot:
-        from ..plotting import plot_basins, save_figure
-
-        save_figure(plot_basins(result), args.plot)
-        wrote(args, args.plot, "the basin map")
     unresolved = result.fractions["unresolved"]
     if unresolved > 0.5:
         note(args, f"warning: {100 * unresolved:.1f}% of the starts are unresolved after --max-iter "
                    f"{args.max_iter} maps; the basins are those of the budget: raise --max-iter")
-    if args.json:
-        payload = {
-            "Q": result.Q,
-            "fixed_points": result.fixed_points,
-            "stability": [s.to_dict() for s in result.stability],
-            "residuals": result.residuals,
-            "cycles": [c.to_dict() for c in result.cycles],
-            "fractions": result.fractions,
-            "g": g,
-            "g_method": args.g_method,
-            "lipschitz_bound": lip,
-            "network": info,
-            "n_starts": int(starts.shape[0]),
-            "params": result.params,
-        }
-        print(dump_json(payload))
-        return 0
-    if args.csv:
-        rows = []
-        for k, (x, s, r) in enumerate(zip(result.fixed_points, result.stability, result.residuals)):
-            rows.append(["fixed_point", k, " ".join(repr(float(v)) for v in x), s.kind, float(s.spectral_radius),
-                         float(r), result.fractions[f"fixed_point:{k}"]])
-        for k, c in enumerate(result.cycles):
-            rows.append(["cycle", k, "", c.stability.kind, float(c.stability.spectral_radius), None,
-                         result.fractions[f"cycle:{k}"]])
-        rows += [["unresolved", "", "", "", None, None, unresolved],
-                 ["divergent", "", "", "", None, None, result.fractions["divergent"]]]
-        print_csv(["kind", "index", "x", "stability", "spectral_radius", "residual", "basin_fraction"], rows)
+    payload = {"Q": result.Q, "fixed_points": result.fixed_points, "stability": [s.to_dict() for s in result.stability],
+               "residuals": result.residuals, "cycles": [c.to_dict() for c in result.cycles],
+               "fractions": result.fractions, "g": g, "g_method": args.g_method, "lipschitz_bound": lip,
+               "network": info, "n_starts": int(starts.shape[0]), "params": result.params}
+    if write_output(args, figure=lambda plotting: plotting.plot_basins(result), figure_name="the basin map",
+                    json=payload, csv=(["kind", "index", "x", "stability", "spectral_radius", "residual",
+                                        "basin_fraction"], _rows(result))):
         return 0
     desc = ", ".join(f"{k}={v}" for k, v in info.items())
     print(f"network: {desc}")

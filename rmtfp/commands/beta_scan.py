@@ -1,19 +1,22 @@
 """``rmtfp beta-scan``: the contraction constant g(beta) for sigma^2 = n^{-2 beta}, beta_cr, and g(L).
 
+Draw --networks random networks with weights and biases of scale sigma_l = n_l^(-beta) (n_l the fan-in;
+--beta-reference width uses the hidden width on every layer), compute the contraction constant g of eq. (5.2)
+on the grid at every beta, and report its quantiles and beta_cr (median crossing of g = 1 with a confidence
+interval).  With --vs-depth, compute g against depth at each --beta and fit the per-layer factor g_0.
+
     rmtfp beta-scan --betas 0.2:0.8:13 --width 100 --depth 3 --activation tanh --networks 20
     rmtfp beta-scan --vs-depth 1:10 --beta 0.4,0.6 --plot g_vs_depth.png
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
-from . import check_pair_grid, dump_json, int_at_least, parse_range
-from ._options import (add_activation, add_output, add_progress, add_seed, add_weights, add_workers, print_csv,
-                       resolve_seed, show_progress, wrote)
+from . import check_pair_grid, int_at_least, parse_range
+from ._options import add_command, float_list, resolve_seed, show_progress, write_output
 from .qstats import parse_depths
 
 __all__ = ["register", "run"]
@@ -23,38 +26,23 @@ def _betas(text: str):
     return parse_range(text, name="--betas")
 
 
-def _beta_list(text: str) -> list:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values:
-        raise argparse.ArgumentTypeError(f"--beta must be a number or a comma list of numbers, got {text!r}")
-    return values
-
-
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "beta-scan",
-        help="contraction constant g(beta) for weight variance n^(-2 beta), the critical beta_cr, and g(L)",
-        description="Draw --networks random networks with weights and biases of scale sigma_l = n_l^(-beta) "
-                    "(n_l the fan-in; --beta-reference width uses the hidden width on every layer), compute "
-                    "the contraction constant g of eq. (5.2) on the grid at every beta, and report its "
-                    "quantiles and beta_cr (median crossing of g = 1 with a confidence interval).  With "
-                    "--vs-depth, compute g against depth at each --beta and fit the per-layer factor g_0.",
-    )
+    p = add_command(subparsers, "beta-scan", run, doc=__doc__,
+                    help="contraction constant g(beta) for weight variance n^(-2 beta), the critical beta_cr, "
+                         "and g(L)",
+                    activation=True, weights=dict(extra_help=" (weights and biases)"),
+                    seed=dict(what="root seed of all networks"), workers=dict(kind="processes"),
+                    output=dict(plot="beta_scan.png", csv="beta,q10,q25,q50,q75,q90,lipschitz_median (the "
+                                "quantiles of g); with --vs-depth: beta,depth,log_g_mean,log_g_stderr"))
     net = p.add_argument_group("networks")
     net.add_argument("--betas", type=_betas, default="0.2:0.8:13",
                      help="START:STOP:NUM or a comma list, increasing (default: 0.2:0.8:13)")
     net.add_argument("--width", type=int_at_least("--width"), default=100, help="hidden width N (default: 100)")
     net.add_argument("--depth", type=int_at_least("--depth"), default=3,
                      help="number of weight matrices L (default: 3)")
-    add_activation(net)
-    add_weights(net, extra_help=" (weights and biases)")
     net.add_argument("--beta-reference", default="fan_in", choices=("fan_in", "width"),
                      help="n in sigma = n^(-beta): each layer's fan-in (default) or the hidden width")
     net.add_argument("--networks", type=int_at_least("--networks"), default=20, help="networks (default: 20)")
-    add_seed(net, what="root seed of all networks")
     g = p.add_argument_group("contraction constant")
     g.add_argument("--step", type=float, default=0.05, help="grid step on [-1, 1]^2 (default: 0.05)")
     g.add_argument("--method", default="pairs", choices=("pairs", "jacobian"),
@@ -64,15 +52,8 @@ def register(subparsers) -> None:
     d = p.add_argument_group("g against depth")
     d.add_argument("--vs-depth", type=parse_depths, default=None, metavar="DEPTHS",
                    help="depths (START:STOP or comma list): compute g(L) at each --beta instead of a beta scan")
-    d.add_argument("--beta", type=_beta_list, default="0.4,0.6",
+    d.add_argument("--beta", type=float_list("--beta"), default="0.4,0.6",
                    help="beta(s) of --vs-depth, comma list (default: 0.4,0.6)")
-    out = p.add_argument_group("run and output")
-    add_workers(out, kind="processes")
-    add_progress(out)
-    add_output(p, group=out, plot="beta_scan.png",
-               csv="beta,q10,q25,q50,q75,q90,lipschitz_median (the quantiles of g); with --vs-depth: "
-                   "beta,depth,log_g_mean,log_g_stderr")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
@@ -95,18 +76,11 @@ def run(args) -> int:
         results = [contraction_vs_depth(args.vs_depth, beta=b, confidence=args.confidence, **common)
                    for b in args.beta]
         elapsed = time.perf_counter() - t0
-        if args.plot:
-            from ..plotting import plot_contraction_vs_depth, save_figure
-
-            save_figure(plot_contraction_vs_depth(results), args.plot)
-            wrote(args, args.plot, "the figure")
-        if args.json:
-            print(dump_json({"vs_depth": [r.to_dict() for r in results], "seed": args.seed, "seconds": elapsed}))
-            return 0
-        if args.csv:
-            print_csv(["beta", "depth", "log_g_mean", "log_g_stderr"],
-                      ([float(r.beta), int(L), float(m), float(s)] for r in results
-                       for L, m, s in zip(r.depths, r.log_g_mean, r.log_g_stderr)))
+        if write_output(args, figure=lambda plotting: plotting.plot_contraction_vs_depth(results),
+                        json={"vs_depth": [r.to_dict() for r in results], "seed": args.seed, "seconds": elapsed},
+                        csv=(["beta", "depth", "log_g_mean", "log_g_stderr"],
+                             ([float(r.beta), int(L), float(m), float(s)] for r in results
+                              for L, m, s in zip(r.depths, r.log_g_mean, r.log_g_stderr)))):
             return 0
         p = results[0].params
         print(f"g against depth: {p['activation']}, {p['weights']} weights, width {p['width']}, "
@@ -123,22 +97,12 @@ def run(args) -> int:
     scan = contraction_scan(args.betas, depth=args.depth, **common)
     crit = critical_beta(scan, level=args.level, confidence=args.confidence)
     elapsed = time.perf_counter() - t0
-    if args.plot:
-        from ..plotting import plot_contraction_scan, save_figure
-
-        save_figure(plot_contraction_scan(crit), args.plot)
-        wrote(args, args.plot, "the figure")
-    if args.json:
-        payload = crit.to_dict()
-        payload["seed"] = args.seed
-        payload["seconds"] = elapsed
-        print(dump_json(payload))
-        return 0
-    if args.csv:
-        names = [f"q{100 * q:.0f}" for q in scan.quantile_levels]
-        print_csv(["beta", *names, "lipschitz_median"],
-                  ([float(b), *(float(v) for v in qs), float(np.median(lip))]
-                   for b, qs, lip in zip(scan.betas, scan.quantiles, scan.lipschitz)))
+    names = [f"q{100 * q:.0f}" for q in scan.quantile_levels]
+    if write_output(args, figure=lambda plotting: plotting.plot_contraction_scan(crit),
+                    json=dict(crit.to_dict(), seed=args.seed, seconds=elapsed),
+                    csv=(["beta", *names, "lipschitz_median"],
+                         ([float(b), *(float(v) for v in qs), float(np.median(lip))]
+                          for b, qs, lip in zip(scan.betas, scan.quantiles, scan.lipschitz)))):
         return 0
     p = scan.params
     print(f"g(beta): {p['activation']}, {p['weights']} weights, L = {p['depth']}, width {p['width']}, "

@@ -1,5 +1,9 @@
 """``rmtfp esd``: the eigenvalue density of J J^T from the free-probability equation.
 
+Solve w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) for the eigenvalue density of J J^T,
+J = prod_l D_l W_l, at the points --lam.  Prints a table (or --json / --csv); the atom at 0 and the upper edge
+lambda_max are reported separately.
+
     rmtfp esd --activation hardtanh --depth 3 --sigma-w2 1.5 --sigma-b2 0.1 --lam 0.01:10:1000
     rmtfp esd --activation erf --depth 2 --sigma-w2 1.5 --sigma-b2 0.1 --lam log:1e-8:10:200 --json
     rmtfp esd --activation linear --depth 2 --lam 0.5,1,2 --dps 30
@@ -14,8 +18,8 @@ import mpmath
 import numpy as np
 
 from ..errors import ConvergenceError
-from . import dump_json, parse_range
-from ._options import add_activation, add_output, add_progress, add_weights, parse_floats, print_csv, wrote
+from . import parse_range
+from ._options import add_command, parse_floats, write_output
 
 __all__ = ["register", "run"]
 
@@ -33,23 +37,19 @@ def _lam(text: str) -> np.ndarray:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "esd",
-        help="eigenvalue density of J J^T (theory)",
-        description="Solve w = m_K(sigma_w^2 z^{-1/L} (1+w)^{1/L} w^{1-1/L}) for the eigenvalue density of "
-                    "J J^T, J = prod_l D_l W_l, at the points --lam.  Prints a table (or --json / --csv); "
-                    "the atom at 0 and the upper edge lambda_max are reported separately.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    p = add_command(subparsers, "esd", run, doc=__doc__, help="eigenvalue density of J J^T (theory)",
+                    activation=True, output=dict(plot="esd.png", csv="lam,density,status"),
+                    weights=dict(default="normal", choices=("normal", "orthogonal"),
+                                 extra_help="; the theory's weight ensemble (orthogonal: W = sigma_w O, O Haar)"))
     model = p.add_argument_group("model")
-    add_activation(model)
     model.add_argument("--depth", type=_integer, default=2, help="number of layers L (default 2)")
     model.add_argument("--sigma-w2", type=float, default=1.0, help="weight variance x width (default 1)")
     model.add_argument("--sigma-b2", type=float, default=0.0, help="bias variance (default 0)")
     model.add_argument("--q", type=parse_floats("--q"), default=None,
                        help="pre-activation variance, or one value per layer (comma list of L values; float64 "
                             "only) (default: q* from sigma_w2, sigma_b2)")
+    model.add_argument("--widths", type=lambda t: [float(v) for v in parse_range(t, "--widths")], default=None,
+                       help="layer widths n_0,...,n_L (rectangular layers; only the ratios matter; float64)")
     comp = p.add_argument_group("points and computation")
     comp.add_argument("--lam", type=_lam, default=None,
                       help="START:STOP:NUM, log:START:STOP:NUM, or a comma list (default: 400 points up to "
@@ -65,16 +65,9 @@ def register(subparsers) -> None:
     comp.add_argument("--backend", choices=["mpmath", "flint"], default=None,
                       help="arithmetic of --dps (default: flint when installed and the law has a closed form)")
     comp.add_argument("--method", default="auto", choices=["auto", "newton", "polynomial", "iteration"])
-    add_weights(model, default="normal", choices=("normal", "orthogonal"),
-                extra_help="; the theory's weight ensemble (orthogonal: W = sigma_w O, O Haar)")
-    model.add_argument("--widths", type=lambda t: [float(v) for v in parse_range(t, "--widths")], default=None,
-                       help="layer widths n_0,...,n_L (rectangular layers; only the ratios matter; float64)")
-    add_progress(comp)
     out = p.add_argument_group("output")
-    add_output(p, group=out, plot="esd.png", csv="lam,density,status")
     out.add_argument("--log", action="store_true",
                      help="log-lambda axis in the figure; without --lam also a geometric default grid")
-    p.set_defaults(func=run)
     return p
 
 
@@ -104,26 +97,22 @@ def run(args) -> int:
         lmax = float(sup.lambda_max)
         lam = np.geomspace(lmax * 1e-6, 1.05 * lmax, 400) if args.log else np.linspace(lmax * 1e-3, 1.05 * lmax, 400)
     res = solve_in_chunks(args, lam)
-    if args.plot:
-        from ..plotting import plot_density, save_figure
-
-        save_figure(plot_density(res, log_lambda=args.log), args.plot)
     names = res.status_names()
     dens = [_digits(d, args.dps) for d in res.density]
     bounds = {} if res.lower is None else {k: [_digits(v, args.dps) for v in getattr(res, k)]
                                            for k in ("lower", "upper")}
-    if args.json:
+
+    def payload():
         d = res.to_dict()
         if args.dps:  # keep every digit
             d["density"] = dens
             d.update(bounds)
-        keys = ("lam", "density") + tuple(bounds) + ("status", "atom", "lambda_max", "params")
-        print(dump_json({k: d[k] for k in keys}))
-    elif args.csv:
-        print_csv(["lam", "density"] + list(bounds) + ["status"],
-                  ([repr(float(x)), y] + [bounds[k][i] for k in bounds] + [s]
-                   for i, (x, y, s) in enumerate(zip(res.lam, dens, names))))
-    else:
+        return {k: d[k] for k in ("lam", "density") + tuple(bounds) + ("status", "atom", "lambda_max", "params")}
+
+    if not write_output(args, figure=lambda plotting: plotting.plot_density(res, log_lambda=args.log), json=payload,
+                        csv=(["lam", "density"] + list(bounds) + ["status"],
+                             ([repr(float(x)), y] + [bounds[k][i] for k in bounds] + [s]
+                              for i, (x, y, s) in enumerate(zip(res.lam, dens, names))))):
         pr = res.params
         if pr["q"] is None:
             q = "not needed"
@@ -139,8 +128,6 @@ def run(args) -> int:
         print(f"{'lam':>22} {'density':>24}  status")
         for x, y, s in zip(res.lam, dens, names):
             print(f"{float(x):22.15g} {y:>24}  {s}")
-    if args.plot:
-        wrote(args, args.plot, "the figure")
     if not res.converged:
         from ..spectrum import Status
 

@@ -1,5 +1,9 @@
 """``rmtfp phase``: the order-to-chaos line chi_1 = 1, depth scales and the phase diagram.
 
+The critical line sigma_w2(sigma_b2) on which chi_1 = sigma_w^2 E[phi'(h)^2] = 1 separates the ordered
+(chi_1 < 1) and chaotic (chi_1 > 1) phases; at each point the fixed point q*, and with --sigma-w2 the depth
+scales xi_q, xi_c and the correlation fixed point c* (Schoenholz et al. 2017).
+
     rmtfp phase --activation tanh
     rmtfp phase --activation erf --sigma-b2 0:0.5:11 --json
     rmtfp phase --activation tanh --sigma-w2 1,2 --sigma-b2 0,0.05
@@ -8,38 +12,26 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 
 import numpy as np
 
-from . import dump_json, parse_range
-from ._options import add_activation, add_output, add_progress, print_csv, wrote
+from . import parse_range
+from ._options import add_command, write_output
 
 __all__ = ["register", "run"]
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "phase",
-        help="critical line chi_1 = 1, depth scales xi_q, xi_c and c* (mean field)",
-        description="The critical line sigma_w2(sigma_b2) on which chi_1 = sigma_w^2 E[phi'(h)^2] = 1 "
-                    "separates the ordered (chi_1 < 1) and chaotic (chi_1 > 1) phases; at each point the "
-                    "fixed point q*, and with --sigma-w2 the depth scales xi_q, xi_c and the correlation "
-                    "fixed point c* (Schoenholz et al. 2017).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
-    add_activation(p)
+    p = add_command(subparsers, "phase", run, doc=__doc__,
+                    help="critical line chi_1 = 1, depth scales xi_q, xi_c and c* (mean field)", activation=True,
+                    output=dict(plot="phase.png", csv="sigma_b2,sigma_w2,q_star,residual of the critical line"))
     p.add_argument("--sigma-b2", type=lambda t: parse_range(t, "--sigma-b2"), default=None,
                    help="bias variances of the critical line: START:STOP:NUM or a comma list "
                         "(default 0:0.5:11)")
     p.add_argument("--sigma-w2", type=lambda t: parse_range(t, "--sigma-w2"), default=None,
                    help="weight variances: depth scales at every (sigma_w2, sigma_b2), and the y axis of --plot "
                         "(default for --plot 0.5:4:36)")
-    add_output(p, plot="phase.png", csv="sigma_b2,sigma_w2,q_star,residual of the critical line")
-    add_progress(p)
-    p.set_defaults(func=run)
 
 
 def _check_grid(name, grid):
@@ -47,8 +39,16 @@ def _check_grid(name, grid):
         raise ValueError(f"{name} must hold finite numbers >= 0, got {grid.tolist()}")
 
 
+def _diagram(args, sb):
+    """The phase diagram of --plot: the grid of --sigma-w2 and --sigma-b2 where each has two values or more."""
+    from ..criticality import phase_diagram
+
+    sw = args.sigma_w2 if args.sigma_w2 is not None and len(args.sigma_w2) > 1 else np.linspace(0.5, 4, 36)
+    return phase_diagram(args.activation, sb if len(sb) > 1 else np.linspace(0, 0.5, 11), sw)
+
+
 def run(args) -> int:
-    from ..criticality import critical_line, depth_scales, phase_diagram
+    from ..criticality import critical_line, depth_scales
     from ..errors import ConvergenceError
 
     sb = np.linspace(0.0, 0.5, 11) if args.sigma_b2 is None else args.sigma_b2
@@ -66,20 +66,12 @@ def run(args) -> int:
                     scales.append(depth_scales(args.activation, float(w), float(b)).to_dict())
                 except (ValueError, ConvergenceError) as exc:
                     scales.append({"params": {"sigma_w2": float(w), "sigma_b2": float(b)}, "error": str(exc)})
-    if args.plot:
-        from ..plotting import plot_phase_diagram, save_figure
-
-        sw = args.sigma_w2 if args.sigma_w2 is not None and len(args.sigma_w2) > 1 else np.linspace(0.5, 4, 36)
-        sbp = sb if len(sb) > 1 else np.linspace(0, 0.5, 11)
-        save_figure(plot_phase_diagram(phase_diagram(args.activation, sbp, sw)), args.plot)
-        wrote(args, args.plot, "the phase diagram")
-    if args.csv:
-        print_csv(["sigma_b2", "sigma_w2", "q_star", "residual"],
-                  ([float(b), float(w), float(q), float(r)] for b, w, q, r in
-                   zip(line.sigma_b2, line.sigma_w2, line.q_star, line.residual)))
-        return 0
-    if args.json:
-        print(dump_json({"critical_line": line.to_dict(), "depth_scales": scales}))
+    if write_output(args, figure=lambda plotting: plotting.plot_phase_diagram(_diagram(args, sb)),
+                    figure_name="the phase diagram",
+                    json={"critical_line": line.to_dict(), "depth_scales": scales},
+                    csv=(["sigma_b2", "sigma_w2", "q_star", "residual"],
+                         ([float(b), float(w), float(q), float(r)] for b, w, q, r in
+                          zip(line.sigma_b2, line.sigma_w2, line.q_star, line.residual)))):
         return 0
     print(f"# critical line chi_1 = 1 of {line.activation}: sigma_w2 above it is chaotic, below ordered")
     print(f"{'sigma_b2':>12} {'sigma_w2':>20} {'q*':>20} {'|chi_1 - 1|':>12}")

@@ -1,5 +1,10 @@
 """``rmtfp sample``: eigenvalues of J J^T for finite-width random networks.
 
+Draw independent networks of depth L and width N, compute the eigenvalues of J J^T (J the input-output
+Jacobian, inputs prepared so that the pre-activations have variance q*, or --q), report moments, exact zeros and
+concentration statistics, and with --compare the KS distance and moment errors against the infinite-width law,
+each with its expected finite-width scale.
+
     rmtfp sample --activation erf --depth 2 --width 500 --samples 100 --sigma-w2 2 --seed 0 --compare
     rmtfp sample --activation relu --depth 2 --width 1000 --samples 1000 --sigma-w2 2 --plot relu.png --log
     rmtfp sample --activation tanh --depth 5 --width 200 --samples 20 --weights cauchy --json
@@ -7,73 +12,44 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 
 import numpy as np
 
-from . import dump_json, int_at_least, to_jsonable
-from ._options import (add_activation, add_output, add_progress, add_seed, add_weights, add_workers, parse_floats,
-                       print_csv, resolve_seed, show_progress, wrote)
+from . import int_at_least, to_jsonable
+from ._options import add_command, float_list, parse_floats, resolve_seed, show_progress, write_output, wrote
 
 __all__ = ["register", "run"]
 
 
-def _floats(text: str, name: str = "the value") -> list:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values:
-        raise argparse.ArgumentTypeError(f"{name} must be a number or a comma list of numbers, got {text!r}")
-    return values
-
-
-
-
-def _thresholds(text: str) -> list:
-    return _floats(text, "--thresholds")
-
-
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "sample",
-        help="eigenvalues of J J^T for finite-width random networks, compared with the theory",
-        description="Draw independent networks of depth L and width N, compute the eigenvalues of J J^T "
-                    "(J the input-output Jacobian, inputs prepared so that the pre-activations have variance "
-                    "q*, or --q), report moments, exact zeros and concentration statistics, and with --compare "
-                    "the KS distance and moment errors against the infinite-width law, each with its expected "
-                    "finite-width scale.",
-    )
+    p = add_command(subparsers, "sample", run, doc=__doc__,
+                    help="eigenvalues of J J^T for finite-width random networks, compared with the theory",
+                    activation=True, weights=dict(extra_help=" (variance or scale sigma_w2/N)"), seed=True,
+                    workers=dict(kind="threads"), output=dict(plot="sample.png", csv="k,sampled,stderr,theory,"
+                                                              "rel_err,scale,ratio: the moments m_1..m_4 (theory "
+                                                              "columns with --compare)"))
     net = p.add_argument_group("networks")
-    add_activation(net)
     net.add_argument("--depth", type=int_at_least("--depth"), required=True, help="number of layers L")
     net.add_argument("--width", type=int_at_least("--width"), required=True, help="width N of every layer")
     net.add_argument("--samples", type=int_at_least("--samples"), required=True, help="number of networks")
-    add_weights(net, extra_help=" (variance or scale sigma_w2/N)")
     net.add_argument("--sigma-w2", type=float, default=1.0, help="sigma_w^2 (default: 1)")
     net.add_argument("--sigma-b2", type=float, default=0.0, help="sigma_b^2 (default: 0)")
     net.add_argument("--q", type=parse_floats("--q"), default=None,
                      help="variance of the first pre-activations (default: q*), or one value per layer")
-    add_seed(net)
     comp = p.add_argument_group("computation")
     comp.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     comp.add_argument("--method", default="svd", choices=("svd", "eigh"),
                       help="singular values of J (default, accurate for tiny eigenvalues) or eigh of J J^T")
     comp.add_argument("--batch", type=int_at_least("--batch"), default=None,
                       help="networks held in memory at once (default: as many as fit in 256 MiB)")
-    add_workers(comp, kind="threads")
-    add_progress(comp)
     out = p.add_argument_group("output")
     out.add_argument("--compare", action="store_true", help="compare with the infinite-width theory")
-    out.add_argument("--thresholds", type=_thresholds, default=[1e-6, 1e-3, 1e-1],
+    out.add_argument("--thresholds", type=float_list("--thresholds"), default=[1e-6, 1e-3, 1e-1],
                      help="concentration thresholds (default: 1e-6,1e-3,1e-1)")
-    add_output(p, group=out, plot="sample.png",
-               csv="k,sampled,stderr,theory,rel_err,scale,ratio: the moments m_1..m_4 (theory columns with --compare)")
     out.add_argument("--log", action="store_true", help="log10(lambda) axis in the plot")
     out.add_argument("--save", help="write eigenvalues, zeros and parameters to this .npz file")
-    p.set_defaults(func=run)
 
 
 def _fmt_q(result) -> str:
@@ -109,25 +85,18 @@ def run(args) -> int:
                                 preactivation_q=result.preactivation_q,
                                 params=json.dumps(to_jsonable(result.params)))
         wrote(args, args.save, "eigenvalues, zeros and parameters")
-    if args.plot:
-        from ..plotting import plot_spectrum_comparison, save_figure
-
-        save_figure(plot_spectrum_comparison(result, comparison, log_lambda=args.log), args.plot)
-        wrote(args, args.plot, "the figure")
-    if args.json:
-        payload = {"seed": seed, "sample": result.to_dict(eigenvalues=False), "concentration": conc.to_dict()}
-        if comparison is not None:
-            payload["comparison"] = comparison.to_dict()
-        print(dump_json(payload))
-        return 0
-    if args.csv:
-        m, se = result.moments(4)
-        c = comparison
-        print_csv(["k", "sampled", "stderr", "theory", "rel_err", "scale", "ratio"],
-                  ([k + 1, float(m[k]), float(se[k])] + ([float(c.moments[k]), float(c.moments_rel_err[k]),
-                                                          float(c.moments_rel_scale[k]), float(c.moments_ratio[k])]
-                                                         if c is not None else [None] * 4)
-                   for k in range(4)))
+    payload = {"seed": seed, "sample": result.to_dict(eigenvalues=False), "concentration": conc.to_dict()}
+    if comparison is not None:
+        payload["comparison"] = comparison.to_dict()
+    m, se = result.moments(4)
+    c = comparison
+    rows = ([k + 1, float(m[k]), float(se[k])] + ([float(c.moments[k]), float(c.moments_rel_err[k]),
+                                                   float(c.moments_rel_scale[k]), float(c.moments_ratio[k])]
+                                                  if c is not None else [None] * 4)
+            for k in range(4))
+    if write_output(args, figure=lambda plotting: plotting.plot_spectrum_comparison(result, comparison,
+                                                                                     log_lambda=args.log),
+                    json=payload, csv=(["k", "sampled", "stderr", "theory", "rel_err", "scale", "ratio"], rows)):
         return 0
 
     w = result.weights["name"]
@@ -135,14 +104,12 @@ def run(args) -> int:
           f"weights {w} (sigma_w2 = {result.sigma_w2:g}, sigma_b2 = {result.sigma_b2:g}), seed {seed}")
     print(f"  {_fmt_q(result)}; measured per layer: "
           + ", ".join(f"{v:.4g}" for v in result.preactivation_q.mean(axis=0)))
-    m, se = result.moments(4)
     print(f"  exact zeros: {result.zero_fraction:.4f}")
     print("  moments m_1..m_4: " + ", ".join(f"{a:.5g} +- {b:.2g}" for a, b in zip(m, se)))
     print("  concentration: " + ", ".join(f"P(lambda <= {t:g}) = {f:.4f}" for t, f in
                                          zip(conc.thresholds, conc.fraction_below))
           + f"; median {conc.median:.4g}; largest (median over samples) {conc.lambda_max_median:.4g}")
     if comparison is not None:
-        c = comparison
         print(f"theory (N -> inf): lambda_max = {c.lambda_max:.6g}, atom = {c.atom:.6g}")
         print(f"  KS = {c.ks:.4g}   finite-width scale {c.ks_scale:.3g}   ratio {c.ks_ratio:.2f}")
         if c.atom > 0 or c.atom_sampled > 0:

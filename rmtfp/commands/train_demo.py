@@ -1,65 +1,47 @@
 """``rmtfp train-demo``: train the papers' employee autoencoder and report its fixed points.
 
+Build the employee data set (true photos x_k* as circle centres in [-1, 1]^2, photos inside the circles, fakes
+outside), train Phi by Adam on the loss of eq. (2.6), then find the fixed points from the 41 x 41 grid and from
+every photo: distance of each x_k* to its fixed point, training sets inside the basins, held-out accuracy,
+fakes rejected, and the power-law tail of the hidden weight spectra before and after.
+
     rmtfp train-demo --seed 0
     rmtfp train-demo --seed 3 --employees 4 --plot employees.png --json
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
-from . import dump_json, int_at_least
-from ._options import add_activation, add_output, add_progress, add_seed, print_csv, resolve_seed, show_progress, wrote
+from . import int_at_least, int_list
+from ._options import add_command, resolve_seed, show_progress, write_output, wrote
 
 __all__ = ["register", "run"]
 
 
-def _widths(text: str) -> list:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if len(values) < 2 or any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"--widths must be a comma list of at least two positive integers, "
-                                         f"got {text!r}")
-    return values
-
-
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "train-demo",
-        help="train the employee-identification autoencoder (eq. (2.6)) and report its fixed points",
-        description="Build the employee data set (true photos x_k* as circle centres in [-1, 1]^2, photos "
-                    "inside the circles, fakes outside), train Phi by Adam on the loss of eq. (2.6), then "
-                    "find the fixed points from the 41 x 41 grid and from every photo: distance of each x_k* "
-                    "to its fixed point, training sets inside the basins, held-out accuracy, fakes "
-                    "rejected, and the power-law tail of the hidden weight spectra before and after.",
-    )
+    p = add_command(subparsers, "train-demo", run, doc=__doc__,
+                    help="train the employee-identification autoencoder (eq. (2.6)) and report its fixed points",
+                    activation=True, seed=dict(what="seed of the data and the initialisation"),
+                    output=dict(plot="train_demo.png", csv="employee,centre_x,centre_y,fixed_point,distance,"
+                                "train_in_basin: one row per employee"))
     net = p.add_argument_group("data and network")
-    add_seed(net, what="seed of the data and the initialisation")
     net.add_argument("--employees", type=int_at_least("--employees"), default=5,
-                   help="K, the number of employees (default: 5)")
+                     help="K, the number of employees (default: 5)")
     net.add_argument("--radius", type=float, default=0.2, help="radius of the circles (default: 0.2)")
     net.add_argument("--per-class", type=int_at_least("--per-class"), default=40,
-                   help="training photos per employee (default: 40)")
+                     help="training photos per employee (default: 40)")
     net.add_argument("--heldout", type=int_at_least("--heldout", 0), default=20,
-                   help="held-out photos per employee (default: 20)")
+                     help="held-out photos per employee (default: 20)")
     net.add_argument("--fakes", type=int_at_least("--fakes", 0), default=200, help="fake photos (default: 200)")
-    net.add_argument("--widths", type=_widths, default=[2, 100, 100, 2],
-                   help="layer widths, n_0 = n_L = 2 (default: 2,100,100,2)")
-    add_activation(net)
+    net.add_argument("--widths", type=int_list("--widths"), default=[2, 100, 100, 2],
+                     help="layer widths, n_0 = n_L = 2 (default: 2,100,100,2)")
     net.add_argument("--epochs", type=int_at_least("--epochs"), default=1500,
-                   help="full-batch Adam epochs (default: 1500)")
+                     help="full-batch Adam epochs (default: 1500)")
     net.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default: 3e-3)")
-    out = p.add_argument_group("run and output")
-    out.add_argument("--save-weights", metavar="FILE", help="write the trained network to this .npz file")
-    add_progress(out)
-    add_output(p, group=out, plot="train_demo.png",
-               csv="employee,centre_x,centre_y,fixed_point,distance,train_in_basin: one row per employee")
-    p.set_defaults(func=run)
+    net.add_argument("--save-weights", metavar="FILE", help="write the trained network to this .npz file")
 
 
 def _tails(result) -> dict:
@@ -72,6 +54,23 @@ def _tails(result) -> dict:
             continue
         out[f"W{l}"] = {"initial": weight_spectrum_tail(w0), "trained": weight_spectrum_tail(w1)}
     return out
+
+
+def _figure(plotting, result, report, data, tails):
+    """The identification map, the loss and the weight spectra of the first hidden layer, in one figure."""
+    from ..plotting._common import pyplot
+
+    fig = pyplot().figure(figsize=(15.0, 5.8))
+    gs = fig.add_gridspec(2, 2, width_ratios=[1.8, 1.0], hspace=0.5, wspace=0.55)
+    plotting.plot_identification(report, data, ax=fig.add_subplot(gs[:, 0]))
+    plotting.plot_training(result, ax=fig.add_subplot(gs[0, 1]))
+    ax = fig.add_subplot(gs[1, 1])
+    if tails:
+        name, fits = next(iter(tails.items()))
+        plotting.plot_weight_spectra(fits, ax=ax, title=f"eigenvalues of $W^TW$, {name}")
+    else:
+        ax.set_axis_off()
+    return fig
 
 
 def run(args) -> int:
@@ -90,33 +89,13 @@ def run(args) -> int:
     if args.save_weights:
         result.network.save(args.save_weights)
         wrote(args, args.save_weights, "the trained network")
-    if args.plot:
-        from ..plotting import plot_identification, plot_training, plot_weight_spectra, save_figure
-        from ..plotting._common import pyplot
-
-        plt = pyplot()
-        fig = plt.figure(figsize=(15.0, 5.8))
-        gs = fig.add_gridspec(2, 2, width_ratios=[1.8, 1.0], hspace=0.5, wspace=0.55)
-        plot_identification(report, data, ax=fig.add_subplot(gs[:, 0]))
-        plot_training(result, ax=fig.add_subplot(gs[0, 1]))
-        ax = fig.add_subplot(gs[1, 1])
-        if tails:
-            name, fits = next(iter(tails.items()))
-            plot_weight_spectra(fits, ax=ax, title=f"eigenvalues of $W^TW$, {name}")
-        else:
-            ax.set_axis_off()
-        save_figure(fig, args.plot)
-        wrote(args, args.plot, "the figure")
-    if args.json:
-        payload = {"dataset": data.params, "training": result.to_dict(), "identification": report.to_dict(),
-                   "tails": {k: {s: f.to_dict() for s, f in v.items()} for k, v in tails.items()},
-                   "seed": args.seed, "seconds": elapsed}
-        print(dump_json(payload))
-        return 0
-    if args.csv:
-        print_csv(["employee", "centre_x", "centre_y", "fixed_point", "distance", "train_in_basin"],
-                  ([k, *(float(v) for v in data.centres[k][:2]), int(report.matched[k]), float(report.distances[k]),
-                    float(report.train_in_basin[k])] for k in range(data.K)))
+    if write_output(args, figure=lambda plotting: _figure(plotting, result, report, data, tails),
+                    json={"dataset": data.params, "training": result.to_dict(), "identification": report.to_dict(),
+                          "tails": {k: {s: f.to_dict() for s, f in v.items()} for k, v in tails.items()},
+                          "seed": args.seed, "seconds": elapsed},
+                    csv=(["employee", "centre_x", "centre_y", "fixed_point", "distance", "train_in_basin"],
+                         ([k, *(float(v) for v in data.centres[k][:2]), int(report.matched[k]),
+                           float(report.distances[k]), float(report.train_in_basin[k])] for k in range(data.K)))):
         return 0
     h = result.loss_history
     print(f"data: K = {data.K} employees, radius {data.radius:g}, {data.train.shape[0]} training, "

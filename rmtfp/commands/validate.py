@@ -1,15 +1,18 @@
 """``rmtfp validate``: every claim of the papers, reproduced or refuted, in one report.
 
+Run the validation suite: for every claim of the papers, compute the measurement, derive its status
+(reproduced, reproduced with correction, not reproduced, inconclusive, or error) from stated criteria, draw its
+figures, and write DIR/report.md, DIR/report.html (figures embedded), DIR/results.json and the PNG figures.
+Exit status 1 when a claim ended in error.
+
     rmtfp validate                       # quick mode, report in rmtfp-report/
     rmtfp validate --full --out full-report
     rmtfp validate --only 3,7
     rmtfp validate --scheduler tcp://host:8786   # the ensembles on a dask cluster
 
-Runs the claim modules of the ``validation`` package (compute, check, then
-plot), writes ``DIR/report.md``, ``DIR/report.html`` (figures embedded),
-``DIR/results.json`` and the PNG figures, and prints a summary table.  The
-exit status is 1 when a claim ended with status ``error`` (its computation,
-check or figure raised), 0 otherwise -- also when claims are not reproduced.
+The claims run one after the other (compute, check, then plot) and a summary table is printed.  A claim
+ends in error when its computation, check or figure raised; the exit status is 0 also when claims are not
+reproduced.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import platform
 import sys
 import time
 
-from ._options import add_progress, add_scheduler, add_workers, connect_scheduler, show_progress
+from ._options import add_command, connect_scheduler, show_progress
 
 __all__ = ["register", "run", "parse_only"]
 
@@ -49,14 +52,9 @@ def parse_only(text: str) -> list:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "validate",
-        help="reproduce (or refute) every claim of the papers and write a report",
-        description="Run the validation suite: for every claim of the papers, compute the measurement, derive "
-                    "its status (reproduced, reproduced with correction, not reproduced, inconclusive, or error) "
-                    "from stated criteria, draw its figures, and write DIR/report.md, DIR/report.html (figures "
-                    "embedded), DIR/results.json and the PNG figures.  Exit status 1 when a claim ended in error.",
-    )
+    p = add_command(subparsers, "validate", run, doc=__doc__,
+                    help="reproduce (or refute) every claim of the papers and write a report", scheduler=True,
+                    workers=dict(kind="processes for the ensembles of networks", default="up to 2 usable cores"))
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
                       help="small sizes, a few minutes at most (default)")
@@ -70,10 +68,6 @@ def register(subparsers) -> None:
     p.add_argument("--group", choices=["papers", "isometry", "all"], default="all",
                    help="papers: the claims of the two papers (1-15); isometry: dynamical isometry beyond them "
                         "(101-); all (default)")
-    add_workers(p, kind="processes for the ensembles of networks", default="up to 2 usable cores")
-    add_scheduler(p)
-    add_progress(p)
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -23,7 +23,9 @@ w keep their relative accuracy where w is close to -1 or to -P(D^2 > 0)
 ``gaussian`` laws (erf-type, phi'^2 = a exp(-alpha x^2)), with c = 2 alpha q
     A = Phi(a u, 1/2, 1/c) / sqrt(c), B = a u Phi(a u, 1/2, 1 + 1/c) / sqrt(c),
     B' = a (Phi(a u, -1/2, 1 + 1/c) - Phi(a u, 1/2, 1 + 1/c) / c) / sqrt(c),
-    Phi the Lerch transcendent (``acb.lerch_phi``);
+    Phi the Lerch transcendent, by :mod:`rmtfp.spectrum.lerch_arb` (one-time
+    precomputation per precision, then polynomials) for |x| <= 1/2 and
+    |log x| <= 4.5, by ``acb.lerch_phi`` elsewhere;
 ``generic`` phi (tanh, sigmoid, ...)
     Gaussian expectations by Arb's rigorous integration (``acb.integral``)
     over |g| <= R, g ~ N(0, 1), plus a proven bound of the tails |g| > R
@@ -80,6 +82,7 @@ import sympy as sp
 from ..activations import Activation
 from ..activations.derive import Q
 from ..activations.core import X
+from .lerch_arb import lerch_half_arb
 
 __all__ = ["have_flint", "require_flint", "workprec", "ArbLaw", "q_star_arb", "compile_arb", "to_mpmath",
            "bits_for_dps"]
@@ -250,6 +253,8 @@ class ArbLaw:
             al = compile_arb(s.alpha, ())()
             self.cq = 2 * al * qv
             self.sqc = self.cq.sqrt()
+            self.a1 = 1 / self.cq  # a - 1 of the Lerch parameter a = 1 + 1/c
+            self.a = 1 + self.a1
         else:
             self.d2_expr = activation.derivative ** 2
             self.d2 = compile_arb(self.d2_expr, (X,))
@@ -273,7 +278,7 @@ class ArbLaw:
         B/u = E[D^2/(1 - u D^2)] is computed as such (not by a division), so
         that u B'/B keeps its accuracy on wide balls of u.
         """
-        from flint import acb, arb
+        from flint import acb, arb, ctx
 
         if self.kind == "discrete":
             A = acb(self.p0)
@@ -296,15 +301,20 @@ class ArbLaw:
             if x.imag.contains(0) and not (x.real < 1):
                 nan = acb(arb.nan(), arb.nan())
                 return nan, nan, nan, nan
-            a = 1 + 1 / self.cq
+            fast = lerch_half_arb(self.a1, ctx.prec)
             half = acb(arb(1) / 2)
-            ph = acb.lerch_phi(x, half, acb(a))
-            ph1 = acb.lerch_phi(x, -half, acb(a))
+            got = fast.values(x)
+            if got is None:  # outside the regions of the fast route: Arb's own Lerch transcendent
+                got = acb.lerch_phi(x, half, acb(self.a)), acb.lerch_phi(x, -half, acb(self.a))
+            ph, ph1 = got
             Bu = self.amp * ph / self.sqc
             B = u * Bu
             dB = self.amp * (ph1 - ph / self.cq) / self.sqc
             if need_a and abs((1 + B).mid()) < 0.125:
-                A = acb.lerch_phi(x, half, acb(1 / self.cq)) / self.sqc
+                ph0 = fast.value_m1(x)
+                if ph0 is None:
+                    ph0 = acb.lerch_phi(x, half, acb(self.a1))
+                A = ph0 / self.sqc
             else:
                 A = 1 + B
             return A, B, dB, Bu

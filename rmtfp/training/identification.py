@@ -24,10 +24,6 @@ class IdentificationReport:
 
     Attributes
     ----------
-    fixed_points : ndarray, shape (Q, n)
-        The fixed points reached from the grid and from the photos.
-    stability : tuple of str
-        "stable", "unstable" or "neutral" for each fixed point.
     matched : ndarray of int, shape (K,)
         Index of the fixed point matched to each x_k^*, -1 if none lies
         within ``match_radius``.
@@ -46,12 +42,11 @@ class IdentificationReport:
     grid_result : FixedPointResult
         The search from the grid and the photos together (starts in the
         order grid, centres, train, held-out, fakes); ``n_grid`` is the
-        number of grid starts.
+        number of grid starts.  Its fixed points are the report's
+        (:attr:`fixed_points`, :attr:`stability`, :attr:`Q`).
     match_radius : float
     """
 
-    fixed_points: np.ndarray
-    stability: tuple
     matched: np.ndarray
     distances: np.ndarray
     train_in_basin: np.ndarray
@@ -65,8 +60,19 @@ class IdentificationReport:
     match_radius: float
 
     @property
+    def fixed_points(self) -> np.ndarray:
+        """The fixed points reached from the grid and from the photos, shape (Q, n)."""
+        return self.grid_result.fixed_points
+
+    @property
+    def stability(self) -> tuple:
+        """"stable", "unstable" or "neutral" for each fixed point."""
+        return tuple(s.kind for s in self.grid_result.stability)
+
+    @property
     def Q(self) -> int:
-        return int(self.fixed_points.shape[0])
+        """The number of fixed points."""
+        return self.grid_result.Q
 
     @property
     def grid_starts(self) -> np.ndarray:
@@ -180,8 +186,7 @@ def identification_report(net: Network, data: EmployeeDataset, starts=None, matc
     else:
         fakes_rejected, outcomes = float("nan"), {}
     spurious = np.array(sorted(set(range(fps.shape[0])) - matched_set), dtype=int)
-    return IdentificationReport(fixed_points=fps, stability=tuple(s.kind for s in res.stability), matched=matched,
-                                distances=distances, train_in_basin=train_in_basin,
+    return IdentificationReport(matched=matched, distances=distances, train_in_basin=train_in_basin,
                                 heldout_accuracy=heldout_accuracy, heldout_per_class=per,
                                 fakes_rejected=fakes_rejected, fake_outcomes=outcomes, spurious=spurious,
                                 grid_result=res, n_grid=int(starts.shape[0]), match_radius=float(match_radius))

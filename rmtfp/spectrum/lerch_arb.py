@@ -1,0 +1,303 @@
+"""The Lerch transcendent Phi(x, +-1/2, a) in Arb, fast on a grid of x (fixed a and precision).
+
+The Gaussian (erf-type) law of D^2 needs Phi(x, 1/2, a), Phi(x, -1/2, a) and
+Phi(x, 1/2, a - 1) at every evaluation of the spectral equation, for one a
+and many x.  ``acb.lerch_phi`` costs 10-600 ms a call at 200 digits once
+|x| > 1/2; here everything that depends on a only is computed once, and an
+evaluation is a polynomial in x or in log x, summed by Arb in C.  Every value
+is a ball that contains the exact value (truncation bounds below).
+
+Regions (x in C minus [1, inf), principal branch)
+-------------------------------------------------
+``|x| <= 1/2``: the defining series, N terms,
+
+    Phi(x, s, a) = sum_{n<N} x^n (n + a)^{-s} + R,
+    |R| <= (N + a)^{|s|} r^N / (1 - r sqrt(1 + 1/(N + a))),  r = |x|.
+
+``|log x| <= rho`` (rho = 4.5 above 256 bits, 5.5 at most 256 bits; < 2 pi): the expansion in w = log x
+(Erdelyi, Higher Transcendental Functions I, 1.11(8)),
+
+    Phi(e^w, s, a) = e^{-a w} (Gamma(1 - s) (-w)^{s-1} + F(w)),  F(w) = sum_k zeta(s - k, a) w^k / k!,
+
+with s = 1/2; the w-derivative of e^{a w} Phi(e^w, s, a) is e^{a w} Phi(e^w, s - 1, a),
+so Phi(e^w, -1/2, a) = e^{-a w} (Gamma(3/2) (-w)^{-3/2} + F'(w)).
+The Hurwitz zeta values at negative half-integers are obtained from
+Riemann zeta values by the Taylor expansion in the shift,
+a = b + m, b = 1 + delta, |delta| <= 1/2:
+
+    Gamma(1/2 - k) zeta(1/2 - k, 1 + delta) = sum_{j>=0} Y(k - j) (-delta)^j / j!,
+    Y(n) = Gamma(1/2 - n) zeta(1/2 - n),
+
+a convolution (one polynomial product), then
+zeta(1/2 - k, a) = zeta(1/2 - k, b) - sum_{i<m} (b + i)^{k-1/2}.  The j-sum is
+cut at J >= K with the bound |tail| <= zeta(3/2) |delta|^{J+1} / ((1 - |delta|) k!)
+(for j > k: |Y(k - j)| <= Gamma(j - k + 1/2) zeta(3/2) and
+Gamma(j - k + 1/2) / j! <= 1/k!).  The k-sum is cut at K with Hurwitz's
+bound |zeta(1/2 - k, b')| <= 2 Gamma(k + 1/2) zeta(3/2) / (2 pi)^{k+1/2}
+for 0 < b' <= 1, k >= 1, and zeta(1/2 - k, a) = zeta(1/2 - k, b') - sum (b' + i)^{k-1/2}
+over the a - b' terms below a, each <= (a - 1)^{k - 1/2}.
+
+The number of terms K grows like prec / log2(2 pi / rho): the wider radius
+at low precision (the path-following and the proofs, 64 bits) costs little.
+Elsewhere (|x| > 1/2 and |log x| > rho)
+:meth:`LerchHalf.phi` returns None and the caller uses ``acb.lerch_phi``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+__all__ = ["LerchHalf", "lerch_half_arb", "RHO", "RHO_LOW_PREC", "DIRECT_RADIUS"]
+
+#: radius in w = log x of the log expansion (its radius of convergence is 2 pi), above and up to 256 bits
+RHO = 4.5
+RHO_LOW_PREC = 5.5
+#: radius in x of the defining series
+DIRECT_RADIUS = 0.5
+_ZETA_3_2 = 2.6124  # zeta(3/2) = 2.61237..., rounded up
+
+
+@contextlib.contextmanager
+def _guarded(prec: int):
+    """python-flint at ``prec`` + 20 guard bits inside the block."""
+    from flint import ctx
+
+    old = ctx.prec
+    ctx.prec = int(prec) + 20
+    try:
+        yield
+    finally:
+        ctx.prec = old
+
+
+def _sum_poly(coeffs):
+    from flint import acb_poly
+    return acb_poly(coeffs)
+
+
+class LerchHalf:
+    """Phi(x, 1/2, a), Phi(x, -1/2, a) and Phi(x, 1/2, a - 1) for one a (an arb ball, a > 1) at ``prec`` bits.
+
+    ``a_minus_1``: the ball a - 1 where it is known more accurately than
+    ``a - 1`` (a close to 1); ``a`` is then ``1 + a_minus_1``.
+    """
+
+    def __init__(self, a, prec: int, a_minus_1=None):
+        from flint import arb
+
+        self.prec = int(prec)
+        self.rho = RHO if self.prec > 256 else RHO_LOW_PREC
+        self._log_ready = False
+        with _guarded(self.prec):
+            if a_minus_1 is not None:
+                self.am1 = a_minus_1 if isinstance(a_minus_1, arb) else arb(a_minus_1)
+                self.a = 1 + self.am1
+            else:
+                self.a = a if isinstance(a, arb) else arb(a)
+                self.am1 = self.a - 1
+            if not (self.am1 > 0):
+                raise ValueError(f"a must be > 1 (a ball above 1), got {self.a}")
+            self._direct()
+
+    def _ensure_log(self):
+        """The expansion in log x is built on first use (its zeta values are most of the one-time cost)."""
+        if not self._log_ready:
+            with _guarded(self.prec):
+                self._logseries()
+            self._log_ready = True
+
+    # ---------------------------------------------------------------- |x| <= 1/2
+    def _direct(self):
+        from flint import arb
+
+        # r^N (N + a)^{1/2} <= 2^-(prec + 10) at r = 1/2
+        bits = self.prec + 10 + 0.5 * math.log2(self.prec + 10 + float(self.a.mid()) + 1)
+        n = int(math.ceil(bits / -math.log2(DIRECT_RADIUS))) + 2
+        self.n_direct = n
+        roots = [(arb(k) + self.a).sqrt() for k in range(n)]  # sqrt(n + a)
+        self.p_half = _sum_poly([1 / s for s in roots])
+        self.p_mhalf = _sum_poly(roots)
+        self.p_half_m1 = _sum_poly([1 / self.am1.sqrt()] + [1 / s for s in roots[:-1]])
+
+    def _direct_tail(self, r: float, s_abs: float, shift: float):
+        """Bound of sum_{n>=N} r^n (n + a + shift)^{s}, s = +-1/2 (s_abs sign given by the caller)."""
+        from flint import arb
+
+        N = self.n_direct
+        A = (float(self.a.upper()) if s_abs > 0 else float(self.a.lower())) + shift
+        base = max(N + A, 1e-300)
+        q = r * math.sqrt(1 + 1 / base) if s_abs > 0 else r
+        if q >= 1:
+            return None
+        return arb(base ** s_abs * r ** N / (1 - q)) * arb("1.000001")
+
+    # ------------------------------------------------------------ |log x| <= RHO
+    def _logseries(self):
+        from flint import acb, arb, arb_poly
+
+        prec = self.prec + 20
+        rho = self.rho
+        ratio = rho / (2 * math.pi)
+        K = int(math.ceil((self.prec + 16) / -math.log2(ratio)))
+        am1 = float(self.a.mid()) - 1
+        # the exp-type part m (a-1)^k r^k / k! must be small too: k > e (a-1) rho
+        K = max(K, int(math.ceil(math.e * am1 * rho)) + 10)
+        J = max(K, self.prec + 30)
+        self.K = K
+        m = max(int(math.floor(float(self.a.mid()) - 0.5)), 0)
+        b = self.a - m
+        delta = b - 1
+        dl = float(abs(delta).upper())
+        if dl > 0.75:
+            raise ValueError(f"internal: shift {delta} out of range")
+        # Y(n) = Gamma(1/2 - n) zeta(1/2 - n) for n in [-J, K]; index i = n + J
+        half = arb(1) / 2
+        Y = [None] * (K + J + 1)
+        g = arb.pi().sqrt()  # Gamma(1/2)
+        Y[J] = g * acb(half).zeta().real
+        gk = g
+        for n in range(1, K + 1):  # Gamma(1/2 - n) = Gamma(3/2 - n) / (1/2 - n)
+            gk = gk / (half - n)
+            Y[J + n] = gk * acb(half - n).zeta().real
+        gk = g
+        for n in range(1, J + 1):  # Gamma(1/2 + n) = (n - 1/2) Gamma(n - 1/2)
+            gk = gk * (n - half)
+            Y[J - n] = gk * acb(half + n).zeta().real
+        e = [arb(1)]
+        md = -delta
+        for j in range(1, J + 1):
+            e.append(e[-1] * md / j)
+        prod = arb_poly(Y) * arb_poly(e)
+        coeffs = prod.coeffs() if hasattr(prod, "coeffs") else list(prod)
+        zb = []
+        gk = g
+        fact = arb(1)
+        tail_j = arb(_ZETA_3_2) * arb(dl) ** (J + 1) / (1 - arb(dl))
+        for k in range(K + 1):
+            if k:
+                gk = gk / (half - k)
+                fact = fact * k
+            T = coeffs[k + J] + arb(0, (tail_j / fact).upper())
+            zb.append(T / gk)  # zeta(1/2 - k, b)
+        # zeta(1/2 - k, a) = zeta(1/2 - k, b) - sum_{i<m} (b + i)^{k - 1/2}
+        c = []
+        pw = [1 / (b + i).sqrt() for i in range(m)]
+        fact = arb(1)
+        for k in range(K + 1):
+            if k:
+                fact = fact * k
+                pw = [p * (b + i) for i, p in enumerate(pw)]
+            c.append((zb[k] - sum(pw, arb(0))) / fact)
+        self.c = c
+        self.F = arb_poly(c)
+        self.dF = self.F.derivative()
+        # a - 1: zeta(1/2 - k, a - 1) = zeta(1/2 - k, a) + (a - 1)^{k - 1/2}
+        am1b = self.am1
+        t = 1 / am1b.sqrt()
+        c1 = []
+        fact = arb(1)
+        for k in range(K + 1):
+            if k:
+                fact = fact * k
+                t = t * am1b
+            c1.append(c[k] + t / fact)
+        self.F1 = arb_poly(c1)
+        self.m = m
+        self.gamma_half = g
+        self.gamma_3half = g / 2
+
+    def _log_tail(self, r: float, derivative: bool, extra_shift: bool):
+        """Bound of the k-sum beyond K at |w| <= r (module doc)."""
+        from flint import arb
+
+        K = self.K
+        q = r / (2 * math.pi)
+        A1 = max(float(self.am1.upper()), 1e-300)
+        nterms = self.m + 1 + (1 if extra_shift else 0)  # terms (b' + i)^{k-1/2} <= (a-1)^{k-1/2}
+        if not derivative:
+            geo = 2 * _ZETA_3_2 / math.sqrt(2 * math.pi) * q ** (K + 1) / math.sqrt(K + 1) / (1 - q)
+            x = A1 * r
+            if K + 1 < 2 * x:
+                return None
+            ex = 2 * nterms * A1 ** -0.5 * math.exp((K + 1) * math.log(x) - math.lgamma(K + 2)) if x > 0 else 0.0
+        else:
+            qq = q * math.sqrt(1 + 1 / (K + 1))
+            if qq >= 1:
+                return None
+            geo = 2 * _ZETA_3_2 / math.sqrt(2 * math.pi) * math.sqrt(K + 1) * q ** (K + 1) / (r * (1 - qq))
+            x = A1 * r
+            if K < 2 * x:
+                return None
+            ex = 2 * nterms * A1 ** 0.5 * math.exp(K * math.log(x) - math.lgamma(K + 1)) if x > 0 else 0.0
+        return arb(geo + ex) * arb("1.000001")
+
+    # ----------------------------------------------------------------- values
+    def values(self, x):
+        """(Phi(x, 1/2, a), Phi(x, -1/2, a)) as balls at the current precision, or None outside the fast regions."""
+        got = self._eval(x, False)
+        return None if got is None else got[:2]
+
+    def value_m1(self, x):
+        """Phi(x, 1/2, a - 1) as a ball at the current precision, or None outside the fast regions."""
+        got = self._eval(x, True)
+        return None if got is None else got[2]
+
+    def _eval(self, x, m1: bool):
+        from flint import acb, arb
+
+        def err(t):
+            e = arb(0, t.upper())
+            return acb(e, e)
+
+        r = float(abs(x).upper())
+        if r <= DIRECT_RADIUS:
+            if m1:
+                return None, None, self.p_half_m1(x) + err(self._direct_tail(r, -0.5, -1.0))
+            return (self.p_half(x) + err(self._direct_tail(r, -0.5, 0.0)),
+                    self.p_mhalf(x) + err(self._direct_tail(r, 0.5, 0.0)), None)
+        if x.imag.contains(0) and not (x.real > 0 and x.real < 1):
+            return None  # the cut [1, inf) or the cut of log x (Phi is analytic there, the principal log is not)
+        w = x.log()
+        rw = float(abs(w).upper())
+        if rw > self.rho:
+            return None
+        self._ensure_log()
+        mw = -w
+        ex = (-self.a * w).exp()
+        sq = mw.sqrt()  # principal: the cut of (-w)^{-1/2} is w in [0, inf), that is x in [1, inf)
+        if m1:
+            t3 = self._log_tail(rw, False, True)
+            if t3 is None:
+                return None
+            # Phi(e^w, 1/2, a - 1) = e^{-(a-1) w} (Gamma(1/2) (-w)^{-1/2} + F_{a-1}(w))
+            return None, None, ex * x * (self.gamma_half / sq + self.F1(w) + err(t3))
+        t1 = self._log_tail(rw, False, False)
+        t2 = self._log_tail(rw, True, False)
+        if t1 is None or t2 is None:
+            return None
+        p1 = ex * (self.gamma_half / sq + self.F(w) + err(t1))
+        # Phi(e^w, -1/2, a) = e^{-a w} (Gamma(3/2) (-w)^{-3/2} + F'(w))
+        p2 = ex * (self.gamma_3half / (sq * mw) + self.dF(w) + err(t2))
+        return p1, p2, None
+
+
+#: precomputations are made at a multiple of this many bits and used at any lower precision
+_PREC_STEP = 128
+_CACHE: dict = {}
+
+
+def lerch_half_arb(a_minus_1, prec: int) -> LerchHalf:
+    """A cached :class:`LerchHalf` for a = 1 + ``a_minus_1`` (a ball) good to ``prec`` bits.
+
+    Keyed by the ball's exact midpoint and radius and by ``prec`` rounded up
+    to a multiple of 128 bits (a precomputation serves every lower precision).
+    """
+    p = -(-int(prec) // _PREC_STEP) * _PREC_STEP
+    key = (a_minus_1.mid().man_exp(), a_minus_1.rad().man_exp(), p)
+    got = _CACHE.get(key)
+    if got is None:
+        if len(_CACHE) >= 32:
+            _CACHE.clear()
+        got = _CACHE[key] = LerchHalf(None, p, a_minus_1=a_minus_1)
+    return got
