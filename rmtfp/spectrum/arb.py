@@ -50,7 +50,8 @@ and with exp(a y + b) rewritten as exp(b) w^-a, w = exp(-y) in (0, exp(-x0)]
 and cancelled (e^y/(1 + e^y)^2 = w/(1 + w)^2; log(1 + e^y) = y + log(1 + w)),
 a product y^k exp(P(y)) w^m
 being bounded by its value at x0 where k/y + P'(y) - m < 0 is shown on the
-interval (so x e^-x is not [x0, inf] times [0, e^-x0]).  The smallest N <= 12
+interval (so x e^-x is not [x0, inf] times [0, e^-x0]); where the half-line
+gives no bound and x0 < 16, [x0, 16] is cut into 8 boxes.  The smallest N <= 12
 with c = 0 is tried first; then c = the limit of log F^2/(2 x^2) as found by
 sympy (only a guess of c: the bound is the interval evaluation).  Then
 
