@@ -209,3 +209,15 @@ def test_interval_ranges_contain_sampled_values():
                 # the ball of F(x) must meet [lo, hi] (Arb's radius covers its rounding)
                 assert not (v < lo_b) and not (v > hi_b), (F, sign, x0, k, v, lo, hi)
     check()
+
+
+@pytest.mark.parametrize("name,sw2,sb2", [("tanh", 0.5, 1e-8), ("tanh", 100.0, 1.0), ("sigmoid", 100.0, 1.0)])
+def test_q_star_ball_at_extreme_variances(name, sw2, sb2):
+    """q* = 2e-8 (the tails start at |x| = R sqrt(q) ~ 2e-3: the boxes near 0) and q* = 93 or 45 (|x| >= 100):
+    the 140-bit ball contains the 50-digit quadrature fixed point."""
+    act = get(name)
+    ref = _q_star_ref(act, sw2, sb2, act.q_star(sw2, sb2))
+    with workprec(140):
+        qb = q_star_arb(act, flint.arb(sw2), flint.arb(sb2), float(ref))
+    assert qb is not None and float(qb.rad()) < 1e-35 * float(ref)  # 140 bits ~ 1e-42, 7 digits of margin
+    assert _inside(qb, ref)
