@@ -145,3 +145,18 @@ def test_q_star_zero_is_the_linear_law(act):
             assert abs(x - e) <= mpmath.mpf(10) ** -27 * e  # 30 digits, 3 for rounding and conditioning
     for lo, hi, e in zip(c.lower, c.upper, exact):
         assert lo <= float(e) * (1 + 1e-15) and float(e) * (1 - 1e-15) <= hi  # float(e) rounds by 1 ulp
+
+
+def test_flint_erf_at_tiny_lambda_takes_the_mpmath_route_there():
+    """erf at lambda = 1e-40 (x = A u ~ 1e15, beyond the fast Lerch route, where acb.lerch_phi gives ~20 digits):
+    the flint route solves that point by the mpmath route (and says so in params), the other by Arb; both
+    agree with backend='mpmath' to the digits asked."""
+    kw = dict(sigma_w2=1.5, sigma_b2=0.1)
+    lam = [1e-40, 0.5]
+    a = density(lam, "erf", 2, dps=30, backend="flint", **kw)
+    b = density(lam, "erf", 2, dps=30, backend="mpmath", **kw)
+    assert a.converged and b.converged
+    assert a.params["mpmath_points"] == [0]
+    with mpmath.workdps(30):
+        for x, y in zip(a.density, b.density):
+            assert abs(x - y) <= abs(y) * mpmath.mpf(10) ** -27  # as test_flint_dps_agrees_with_mpmath_dps

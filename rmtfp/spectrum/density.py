@@ -219,7 +219,9 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
         (python-flint, the ``rmtfp[flint]`` extra) on the scaled equation of
         :mod:`rmtfp.spectrum.certify`; ``None``: flint when installed and the
         law of D^2 has a closed form (with the default ``method`` and
-        ``mgf_method``), mpmath otherwise.
+        ``mgf_method``), mpmath otherwise.  With flint, erf-type points whose
+        argument of m_K lies beyond the fast Lerch route (tiny lambda) are
+        solved by the mpmath route; ``params["mpmath_points"]`` lists them.
     certify : bool
         Prove every point (python-flint): Krawczyk test on the root and its
         branch, at 64 bits, refined to ``dps`` digits when given.  The result
@@ -375,11 +377,84 @@ def _density_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, 
         with np.errstate(over="ignore", invalid="ignore"):  # float64 range exceeded: judged by the status
             start = _solve(Equation(act, depth, sigma_w2, q, None, "auto"), lam, "newton",
                            {"_two_point": _two_point(act, q)}, sup, params)
+        if act.d2_structure.kind == "gaussian":
+            start = _mpmath_starts(start, lam, act, depth, sigma_w2, q, sup, params)
     sw2 = sigma_w2_in if isinstance(sigma_w2_in, mpmath.mpf) else sigma_w2
     sb2 = sigma_b2_in if isinstance(sigma_b2_in, mpmath.mpf) else sigma_b2
-    dens, w, status, lower, upper = density_flint(lam, act, depth, sw2, sb2, q, q_in, q_source, dps,
-                                                  bool(certify), start)
-    return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params, lower, upper)
+    slow = _beyond_fast_lerch(act, start)
+    if not slow.any():
+        dens, w, status, lower, upper = density_flint(lam, act, depth, sw2, sb2, q, q_in, q_source, dps,
+                                                      bool(certify), start)
+        return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params, lower, upper)
+    # erf-type law, points where x = A u lies beyond the fast Lerch route: the mpmath route there (module doc of
+    # rmtfp.spectrum.lerch_arb; acb.lerch_phi gives about 20 digits at |x| ~ 1e15, at seconds a call)
+    lam_a = np.asarray(lam, dtype=float)
+    fast = np.flatnonzero(~slow)
+    dens = np.empty(len(lam_a), dtype=object)
+    w = np.empty(len(lam_a), dtype=object)
+    status = np.empty(len(lam_a), dtype=np.int8)
+    if fast.size:
+        res64, t64 = start
+        sub = (dataclasses.replace(res64, status=res64.status[fast]), np.asarray(t64)[fast])
+        dens[fast], w[fast], status[fast], _, _ = density_flint(lam_a[fast], act, depth, sw2, sb2, q, q_in, q_source,
+                                                                dps, False, sub)
+    idx = np.flatnonzero(slow)
+    res = density(lam_a[idx], act, depth, sigma_w2=sigma_w2_in, q=q_in, sigma_b2=sigma_b2_in, dps=dps,
+                  backend="mpmath")
+    dens[idx], w[idx], status[idx] = res.density, res.w, res.status
+    params["mpmath_points"] = idx.tolist()
+    return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params, None, None)
+
+
+def _beyond_fast_lerch(act, start) -> np.ndarray:
+    """Mask of the points whose start puts x = A u beyond the fast Lerch route of the flint backend.
+
+    Only for erf-type laws without certification (``start`` is None with certify=True): there the point is
+    solved by the mpmath route instead.  The region is the stricter one of every precision (|x| <= 1/2 or
+    |log x| <= RHO, :mod:`rmtfp.spectrum.lerch_arb`), with 3 % margin.
+    """
+    if start is None or act.d2_structure.kind != "gaussian":
+        return np.zeros(0 if start is None else len(start[1]), dtype=bool)
+    from .lerch_arb import DIRECT_RADIUS, RHO
+
+    res64, t64 = start
+    t = np.asarray(t64, dtype=complex)
+    logx = np.log(float(act.d2_structure.amplitude)) + t
+    with np.errstate(over="ignore", invalid="ignore"):
+        inside = (logx.real <= np.log(DIRECT_RADIUS)) | (np.abs(logx) <= 0.97 * RHO)
+    return (res64.status == Status.CONVERGED) & np.isfinite(t) & ~inside
+
+
+#: digits of the mpmath solve that gives the Arb Newton its start where float64 failed (erf-type laws)
+START_DPS = 30
+
+
+def _mpmath_starts(start, lam, act, depth, sigma_w2, q, sup, params):
+    """The float64 starts of the flint route, with roots of the mpmath route at :data:`START_DPS` digits where
+    float64 did not converge (erf below lambda ~ 1e-20).
+
+    Without a start the flint route follows the root from large Im z in Arb, where u is huge and each of the
+    thousands of steps calls ``acb.lerch_phi`` (minutes a point); the mpmath route solves such a point in about
+    a second.  The start only needs ~48 good bits: Newton in Arb then doubles them up to ``dps`` digits and
+    the point is ``converged`` only if that Newton settles (as for the float64 starts).
+    """
+    res64, t64 = start
+    bad = np.flatnonzero(res64.status != Status.CONVERGED)
+    if not bad.size or t64 is None:
+        return start
+    with workdps(START_DPS):
+        eq = Equation(act, depth, mpmath.mpf(sigma_w2), None if q is None else mpmath.mpf(q), START_DPS, "auto")
+        try:
+            res_mp, t_mp = _solve(eq, np.asarray(lam, dtype=float)[bad], "newton", {}, sup, params)
+        except (ZeroDivisionError, OverflowError):  # mpmath at the edge of its range: the Arb path stays
+            return start
+    t = np.array(t64, dtype=complex)
+    status = res64.status.copy()
+    for j, i in enumerate(bad):
+        if res_mp.status[j] == Status.CONVERGED and t_mp is not None:
+            t[i] = complex(t_mp[j])
+            status[i] = Status.CONVERGED
+    return dataclasses.replace(res64, status=status), t
 
 
 def _solve(eq: Equation, lam, method, options, sup, params, start=None):
