@@ -5,93 +5,26 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from typing import Any, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import mpmath
 import numpy as np
 
-from .._results import jsonable_result, summary_repr
 from .._checks import int_at_least
 from ..activations import Activation, get
 from ..errors import ConvergenceError
 from ..precision import check_dps, round_to, workdps
+from .density_result import DensityResult
 from .equation import Equation
-from .solvers import Status, newton_continuation, papers_iteration, polynomial_roots, refine_on_real_axis
+from .routes import check_backend, is_per_layer
+from .iteration import papers_iteration
+from .polynomial import polynomial_roots
+from .solvers import Status, newton_continuation, refine_on_real_axis
 from .support import support as _support
 
 __all__ = ["DensityResult", "density", "resolve_parameters", "resolve_layered", "is_per_layer", "check_lam"]
 
 METHODS = ("auto", "newton", "polynomial", "iteration")
-
-
-@dataclasses.dataclass(frozen=True)
-class DensityResult:
-    """Eigenvalue density of J J^T on a grid of lambda.
-
-    Attributes
-    ----------
-    lam : ndarray
-        The points, in the order given.
-    density : ndarray
-        rho(lambda), the continuous part (float64, or ``mpmath.mpf`` objects
-        when computed with ``dps``).
-    w : ndarray
-        w(lambda + i eta) at the final eta (0 except for ``"iteration"``).
-    status : ndarray of int8
-        Per point :class:`~rmtfp.spectrum.Status` (0 = converged).
-    atom : float
-        Mass of the atom at lambda = 0, P(phi'(h) = 0).
-    lambda_max : float
-        Upper edge of the support.
-    params : dict
-        Everything that produced the result.
-    lower, upper : ndarray or None
-        With ``certify=True``: proven enclosures ``lower <= rho <= upper``
-        (float64, or ``mpmath.mpf`` with ``dps``) at the points whose status
-        is ``certified``, NaN elsewhere; None otherwise.
-    """
-
-    lam: np.ndarray
-    density: np.ndarray
-    w: np.ndarray
-    status: np.ndarray
-    atom: float
-    lambda_max: float
-    params: dict
-    lower: Optional[np.ndarray] = None
-    upper: Optional[np.ndarray] = None
-
-    @property
-    def converged(self) -> bool:
-        """True when every point converged (or was certified)."""
-        return self.n_failed == 0
-
-    @property
-    def n_failed(self) -> int:
-        return int(np.sum(~np.isin(self.status, (Status.CONVERGED, Status.CERTIFIED))))
-
-    def status_names(self) -> list[str]:
-        return Status.names(self.status)
-
-    __repr__ = summary_repr
-
-    @jsonable_result
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: floats (strings of every digit for ``dps`` results), complex w as [re, im] pairs;
-        ``lower``/``upper`` with certified results (null where not certified)."""
-        d = {
-            "lam": np.ravel(self.lam),
-            "density": np.ravel(self.density),
-            "w": np.ravel(self.w),
-            "status": self.status_names(),
-            "atom": float(self.atom),
-            "lambda_max": float(self.lambda_max),
-            "params": dict(self.params),
-        }
-        if self.lower is not None:
-            d["lower"] = np.ravel(self.lower)
-            d["upper"] = np.ravel(self.upper)
-        return d
 
 
 def check_lam(lam) -> np.ndarray:
@@ -259,9 +192,11 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
     dps = check_dps(dps)
     other_arch = _architecture(weights, widths, depth if isinstance(depth, int) and depth >= 1 else 1,
                                1.0) is not None
-    backend = _check_backend(backend, certify, dps, method, mgf_method, q, activation, other_arch)
+    backend = check_backend(backend, certify, dps, method, mgf_method, q, activation, other_arch)
     if backend == "flint":
-        return _density_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, options)
+        from .flint_density import density_by_flint
+
+        return density_by_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, options)
     if is_per_layer(q):
         if other_arch:
             raise ValueError("weights/widths with a per-layer q are not supported; give one q (or None for q*)")
@@ -321,140 +256,6 @@ def density(lam, activation: Union[str, Activation], depth: int, sigma_w2: float
                 f"density at dps={dps}: the {method} solver failed in mpmath ({type(exc).__name__}) at lambda in "
                 f"[{float(np.min(lam)):.3g}, {float(np.max(lam)):.3g}]; no density is reported there") from None
     return dataclasses.replace(res, density=round_to(res.density, dps), w=round_to(res.w, dps))
-
-
-def _check_backend(backend, certify, dps, method, mgf_method, q, activation, other_arch=False) -> str:
-    """Resolve backend=None|"mpmath"|"flint" (see :func:`density`); the Arb route solves square Gaussian
-    layers only (``other_arch``: orthogonal or rectangular layers were asked for)."""
-    if backend not in (None, "mpmath", "flint"):
-        raise ValueError(f"backend must be None, 'mpmath' or 'flint', got {backend!r}")
-    if not isinstance(certify, (bool, np.bool_)):
-        raise ValueError(f"certify must be True or False, got {certify!r}")
-    if certify and backend == "mpmath":
-        raise ValueError("certify=True needs ball arithmetic: backend='flint' (or None), not 'mpmath'")
-    wants_flint = bool(certify) or backend == "flint"
-    if wants_flint and other_arch:
-        raise ValueError("backend='flint' and certify=True solve square layers with Gaussian weights; for other "
-                         "weights= or widths= use backend='mpmath' (dps) or float64")
-    if wants_flint:
-        if method not in ("auto", "newton") or mgf_method != "auto" or is_per_layer(q):
-            raise ValueError("backend='flint' and certify=True solve one q with method='newton' and the default "
-                             f"m_K routes; got method={method!r}, mgf_method={mgf_method!r}"
-                             f"{', per-layer q' if is_per_layer(q) else ''}")
-        from .arb import require_flint
-
-        require_flint()
-        return "flint"
-    if backend is None and dps is not None and method in ("auto", "newton") and mgf_method == "auto" \
-            and not is_per_layer(q) and not other_arch and not options_block_flint(activation):
-        from .arb import have_flint
-
-        return "flint" if have_flint() else "mpmath"
-    return "mpmath"
-
-
-def options_block_flint(activation) -> bool:
-    """True where the default dps route stays mpmath: generic phi (Arb integration is slow) or unknown names."""
-    try:
-        return get(activation).d2_structure.kind == "generic"
-    except (ValueError, KeyError, TypeError):
-        return True
-
-
-def _density_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, options) -> DensityResult:
-    from .flint_density import density_flint
-
-    if options:
-        raise ValueError(f"backend='flint' takes no solver options, got {sorted(options)}")
-    sigma_w2_in, q_in, sigma_b2_in = sigma_w2, q, sigma_b2
-    act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
-    sup = _support(act, depth, sigma_w2=sigma_w2, q=q, _resolved=True)
-    params = dict(activation=act.name, depth=depth, sigma_w2=sigma_w2, sigma_b2=sigma_b2,
-                  q=None if q is None else float(q), q_source=q_source, dps=dps, method="newton",
-                  mgf_method="auto", backend="flint", certify=bool(certify))
-    start = None
-    if dps is not None and not certify:
-        with np.errstate(over="ignore", invalid="ignore"):  # float64 range exceeded: judged by the status
-            start = _solve(Equation(act, depth, sigma_w2, q, None, "auto"), lam, "newton",
-                           {"_two_point": _two_point(act, q)}, sup, params)
-        if act.d2_structure.kind == "gaussian":
-            start = _mpmath_starts(start, lam, act, depth, sigma_w2, q, sup, params)
-    sw2 = sigma_w2_in if isinstance(sigma_w2_in, mpmath.mpf) else sigma_w2
-    sb2 = sigma_b2_in if isinstance(sigma_b2_in, mpmath.mpf) else sigma_b2
-    slow = _beyond_fast_lerch(act, start)
-    if not slow.any():
-        dens, w, status, lower, upper = density_flint(lam, act, depth, sw2, sb2, q, q_in, q_source, dps,
-                                                      bool(certify), start)
-        return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params, lower, upper)
-    # erf-type law, points where x = A u lies beyond the fast Lerch route: the mpmath route there (module doc of
-    # rmtfp.spectrum.lerch_arb; acb.lerch_phi gives about 20 digits at |x| ~ 1e15, at seconds a call)
-    lam_a = np.asarray(lam, dtype=float)
-    fast = np.flatnonzero(~slow)
-    dens = np.empty(len(lam_a), dtype=object)
-    w = np.empty(len(lam_a), dtype=object)
-    status = np.empty(len(lam_a), dtype=np.int8)
-    if fast.size:
-        res64, t64 = start
-        sub = (dataclasses.replace(res64, status=res64.status[fast]), np.asarray(t64)[fast])
-        dens[fast], w[fast], status[fast], _, _ = density_flint(lam_a[fast], act, depth, sw2, sb2, q, q_in, q_source,
-                                                                dps, False, sub)
-    idx = np.flatnonzero(slow)
-    res = density(lam_a[idx], act, depth, sigma_w2=sigma_w2_in, q=q_in, sigma_b2=sigma_b2_in, dps=dps,
-                  backend="mpmath")
-    dens[idx], w[idx], status[idx] = res.density, res.w, res.status
-    params["mpmath_points"] = idx.tolist()
-    return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params, None, None)
-
-
-def _beyond_fast_lerch(act, start) -> np.ndarray:
-    """Mask of the points whose start puts x = A u beyond the fast Lerch route of the flint backend.
-
-    Only for erf-type laws without certification (``start`` is None with certify=True): there the point is
-    solved by the mpmath route instead.  The region is the stricter one of every precision (|x| <= 1/2 or
-    |log x| <= RHO, :mod:`rmtfp.spectrum.lerch_arb`), with 3 % margin.
-    """
-    if start is None or act.d2_structure.kind != "gaussian":
-        return np.zeros(0 if start is None else len(start[1]), dtype=bool)
-    from .lerch_arb import DIRECT_RADIUS, RHO
-
-    res64, t64 = start
-    t = np.asarray(t64, dtype=complex)
-    logx = np.log(float(act.d2_structure.amplitude)) + t
-    with np.errstate(over="ignore", invalid="ignore"):
-        inside = (logx.real <= np.log(DIRECT_RADIUS)) | (np.abs(logx) <= 0.97 * RHO)
-    return (res64.status == Status.CONVERGED) & np.isfinite(t) & ~inside
-
-
-#: digits of the mpmath solve that gives the Arb Newton its start where float64 failed (erf-type laws)
-START_DPS = 30
-
-
-def _mpmath_starts(start, lam, act, depth, sigma_w2, q, sup, params):
-    """The float64 starts of the flint route, with roots of the mpmath route at :data:`START_DPS` digits where
-    float64 did not converge (erf below lambda ~ 1e-20).
-
-    Without a start the flint route follows the root from large Im z in Arb, where u is huge and each of the
-    thousands of steps calls ``acb.lerch_phi`` (minutes a point); the mpmath route solves such a point in about
-    a second.  The start only needs ~48 good bits: Newton in Arb then doubles them up to ``dps`` digits and
-    the point is ``converged`` only if that Newton settles (as for the float64 starts).
-    """
-    res64, t64 = start
-    bad = np.flatnonzero(res64.status != Status.CONVERGED)
-    if not bad.size or t64 is None:
-        return start
-    with workdps(START_DPS):
-        eq = Equation(act, depth, mpmath.mpf(sigma_w2), None if q is None else mpmath.mpf(q), START_DPS, "auto")
-        try:
-            res_mp, t_mp = _solve(eq, np.asarray(lam, dtype=float)[bad], "newton", {}, sup, params)
-        except (ZeroDivisionError, OverflowError):  # mpmath at the edge of its range: the Arb path stays
-            return start
-    t = np.array(t64, dtype=complex)
-    status = res64.status.copy()
-    for j, i in enumerate(bad):
-        if res_mp.status[j] == Status.CONVERGED and t_mp is not None:
-            t[i] = complex(t_mp[j])
-            status[i] = Status.CONVERGED
-    return dataclasses.replace(res64, status=status), t
 
 
 def _solve(eq: Equation, lam, method, options, sup, params, start=None):
@@ -609,11 +410,6 @@ def _check_options(method: str, per_layer: bool, options: dict) -> None:
         raise TypeError(f"density() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; with "
                         f"method={method!r}{' and per-layer q' if per_layer else ''} it accepts "
                         f"{', '.join(allowed) or 'no solver options'}")
-
-
-def is_per_layer(q) -> bool:
-    """Whether ``q`` is a per-layer sequence (rather than one number or None)."""
-    return q is not None and isinstance(q, (Sequence, np.ndarray)) and not isinstance(q, str)
 
 
 def resolve_layered(activation, depth, q, sigma_w2, sigma_b2, dps=None):

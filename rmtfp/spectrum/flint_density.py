@@ -10,20 +10,30 @@
     The float64 answer refined by Newton in Arb at ``dps`` digits (the
     mpmath route's scheme, on the scaled equation); points where float64
     failed or Newton does not settle are followed from large Im z in Arb.
+    For erf-type laws, where float64 failed the start comes from the mpmath
+    route at :data:`START_DPS` digits, and points whose argument of m_K lies
+    beyond the fast Lerch route (:mod:`rmtfp.spectrum.lerch_arb`) are solved
+    by the mpmath route (``params["mpmath_points"]``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import mpmath
 import numpy as np
 
+from ..precision import workdps
 from .arb import ArbLaw, bits_for_dps, q_star_arb, require_flint, to_mpmath, workprec
 from .certify import ScaledEquation, density_enclosure, refine, trace_roots
+from .density import _solve, _two_point, density, resolve_parameters
+from .density_result import DensityResult
+from .equation import Equation
 from .solvers import Status
+from .support import support as _support
 
-__all__ = ["density_flint", "TRACK_PREC"]
+__all__ = ["density_by_flint", "density_flint", "TRACK_PREC", "START_DPS"]
 
 #: bits of the path-following and of the branch proof (53-bit results plus guard bits)
 TRACK_PREC = 64
@@ -148,3 +158,98 @@ def density_flint(lam, act, depth, sigma_w2, sigma_b2, q, q_in, q_source, dps, c
 def _z(x: float):
     from flint import acb
     return acb(x)
+
+
+def density_by_flint(lam, activation, depth, sigma_w2, q, sigma_b2, dps, certify, options) -> DensityResult:
+    """:func:`rmtfp.density` with ``backend="flint"`` or ``certify=True`` (the arguments as given to it)."""
+    if options:
+        raise ValueError(f"backend='flint' takes no solver options, got {sorted(options)}")
+    sigma_w2_in, q_in, sigma_b2_in = sigma_w2, q, sigma_b2
+    act, depth, sigma_w2, q, sigma_b2, q_source = resolve_parameters(activation, depth, sigma_w2, q, sigma_b2)
+    sup = _support(act, depth, sigma_w2=sigma_w2, q=q, _resolved=True)
+    params = dict(activation=act.name, depth=depth, sigma_w2=sigma_w2, sigma_b2=sigma_b2,
+                  q=None if q is None else float(q), q_source=q_source, dps=dps, method="newton",
+                  mgf_method="auto", backend="flint", certify=bool(certify))
+    start = None
+    if dps is not None and not certify:
+        with np.errstate(over="ignore", invalid="ignore"):  # float64 range exceeded: judged by the status
+            start = _solve(Equation(act, depth, sigma_w2, q, None, "auto"), lam, "newton",
+                           {"_two_point": _two_point(act, q)}, sup, params)
+        if act.d2_structure.kind == "gaussian":
+            start = _mpmath_starts(start, lam, act, depth, sigma_w2, q, sup, params)
+    sw2 = sigma_w2_in if isinstance(sigma_w2_in, mpmath.mpf) else sigma_w2
+    sb2 = sigma_b2_in if isinstance(sigma_b2_in, mpmath.mpf) else sigma_b2
+    slow = _beyond_fast_lerch(act, start)
+    if not slow.any():
+        dens, w, status, lower, upper = density_flint(lam, act, depth, sw2, sb2, q, q_in, q_source, dps,
+                                                      bool(certify), start)
+        return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params, lower, upper)
+    # erf-type law, points where x = A u lies beyond the fast Lerch route: the mpmath route there (module doc of
+    # rmtfp.spectrum.lerch_arb; acb.lerch_phi gives about 20 digits at |x| ~ 1e15, at seconds a call)
+    lam_a = np.asarray(lam, dtype=float)
+    fast = np.flatnonzero(~slow)
+    dens = np.empty(len(lam_a), dtype=object)
+    w = np.empty(len(lam_a), dtype=object)
+    status = np.empty(len(lam_a), dtype=np.int8)
+    if fast.size:
+        res64, t64 = start
+        sub = (dataclasses.replace(res64, status=res64.status[fast]), np.asarray(t64)[fast])
+        dens[fast], w[fast], status[fast], _, _ = density_flint(lam_a[fast], act, depth, sw2, sb2, q, q_in, q_source,
+                                                                dps, False, sub)
+    idx = np.flatnonzero(slow)
+    res = density(lam_a[idx], act, depth, sigma_w2=sigma_w2_in, q=q_in, sigma_b2=sigma_b2_in, dps=dps,
+                  backend="mpmath")
+    dens[idx], w[idx], status[idx] = res.density, res.w, res.status
+    params["mpmath_points"] = idx.tolist()
+    return DensityResult(lam, dens, w, status, sup.atom, sup.lambda_max, params, None, None)
+
+
+def _beyond_fast_lerch(act, start) -> np.ndarray:
+    """Mask of the points whose start puts x = A u beyond the fast Lerch route of the flint backend.
+
+    Only for erf-type laws without certification (``start`` is None with certify=True): there the point is
+    solved by the mpmath route instead.  The region is the stricter one of every precision (|x| <= 1/2 or
+    |log x| <= RHO, :mod:`rmtfp.spectrum.lerch_arb`), with 3 % margin.
+    """
+    if start is None or act.d2_structure.kind != "gaussian":
+        return np.zeros(0 if start is None else len(start[1]), dtype=bool)
+    from .lerch_arb import DIRECT_RADIUS, RHO
+
+    res64, t64 = start
+    t = np.asarray(t64, dtype=complex)
+    logx = np.log(float(act.d2_structure.amplitude)) + t
+    with np.errstate(over="ignore", invalid="ignore"):
+        inside = (logx.real <= np.log(DIRECT_RADIUS)) | (np.abs(logx) <= 0.97 * RHO)
+    return (res64.status == Status.CONVERGED) & np.isfinite(t) & ~inside
+
+
+#: digits of the mpmath solve that gives the Arb Newton its start where float64 failed (erf-type laws)
+START_DPS = 30
+
+
+def _mpmath_starts(start, lam, act, depth, sigma_w2, q, sup, params):
+    """The float64 starts of the flint route, with roots of the mpmath route at :data:`START_DPS` digits where
+    float64 did not converge (erf below lambda ~ 1e-20).
+
+    Without a start the flint route follows the root from large Im z in Arb, where u is huge and each of the
+    thousands of steps calls ``acb.lerch_phi`` (minutes a point); the mpmath route solves such a point in about
+    a second.  The start only needs ~48 good bits: Newton in Arb then doubles them up to ``dps`` digits and
+    the point is ``converged`` only if that Newton settles (as for the float64 starts).
+    """
+    res64, t64 = start
+    bad = np.flatnonzero(res64.status != Status.CONVERGED)
+    if not bad.size or t64 is None:
+        return start
+    with workdps(START_DPS):
+        eq = Equation(act, depth, mpmath.mpf(sigma_w2), None if q is None else mpmath.mpf(q), START_DPS, "auto")
+        try:
+            res_mp, t_mp = _solve(eq, np.asarray(lam, dtype=float)[bad], "newton", {}, sup, params)
+        except (ZeroDivisionError, OverflowError):  # mpmath at the edge of its range: the Arb path stays
+            return start
+    t = np.array(t64, dtype=complex)
+    status = res64.status.copy()
+    for j, i in enumerate(bad):
+        if res_mp.status[j] == Status.CONVERGED and t_mp is not None:
+            t[i] = complex(t_mp[j])
+            status[i] = Status.CONVERGED
+    return dataclasses.replace(res64, status=status), t

@@ -136,7 +136,6 @@ class LerchHalf:
     def _logseries(self):
         from flint import acb, arb, arb_poly
 
-        prec = self.prec + 20
         rho = self.rho
         ratio = rho / (2 * math.pi)
         K = int(math.ceil((self.prec + 16) / -math.log2(ratio)))
