@@ -140,7 +140,7 @@ def test_envelopes_hold_where_sampled(name, x0):
     """The proven envelopes |F(x)| <= S |x|^N exp(c x^2) on sign x >= x0 (F = phi'^2, phi^2, phi phi') against
     F at 60-digit points from x0 to 10^4 x0 (log grid) and on [x0, 100] (with the bump of erf(x - 80)): a wrong
     envelope fails.  x0 = 0.05 (small q) takes the split of [x0, 16] into boxes."""
-    from rmtfp.spectrum.arb import _envelope, _range_on_tail
+    from rmtfp.spectrum.arb_tails import _envelope, _range_on_tail
 
     phi = ENVELOPE_CASES[name]
     d = sp.diff(phi, X)
@@ -191,7 +191,8 @@ def test_interval_ranges_contain_sampled_values():
     Derandomized: the same 150 expressions on every run."""
     from hypothesis import given, settings, strategies as st
 
-    from rmtfp.spectrum.arb import _mpf_to_arb, _range_on_tail, compile_arb
+    from rmtfp.spectrum.arb_common import compile_arb
+    from rmtfp.spectrum.arb_tails import _mpf_to_arb, _range_on_tail
 
     @settings(max_examples=150, deadline=None, derandomize=True)
     @given(F=_expressions(), x0=st.sampled_from([0.05, 1.0, 7.5]), sign=st.sampled_from([1, -1]))
