@@ -11,4 +11,5 @@ setup(
     packages=[*find_packages(include=["rmtfp", "rmtfp.*"]), "rmtfp.validation",
               *(f"rmtfp.validation.{name}" for name in find_packages("validation"))],
     package_dir={"rmtfp.validation": "validation"},
+    package_data={"rmtfp.validation": ["claims.toml"]},
 )

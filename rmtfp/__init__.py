@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 
 from ._source_tree import register_validation
-from .errors import ConvergenceError, RmtfpError, UnresolvedWarning
+from .errors import ConvergenceError, RmtfpError, UnresolvedWarning  # noqa: F401 - public names
 
 __version__ = "0.1.0"
 

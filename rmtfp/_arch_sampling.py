@@ -17,7 +17,6 @@ that q^1 = q.
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 
@@ -90,7 +89,7 @@ def sample_arch(activation, depth: int, n_samples: int, law: str, widths: tuple,
         qs.append(act.variance_map(qs[-1], sigma_w2, sigma_b2))
     src, seed = _resolve_rng(rng)
     gens = _sample_generators(src, n_samples)
-    nL, n0 = widths[-1], widths[0]
+    nL = widths[-1]
     eig = np.zeros((n_samples, nL))
     zeros = np.zeros(n_samples, dtype=np.int64)
     hq = np.empty((n_samples, depth))

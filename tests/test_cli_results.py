@@ -4,7 +4,6 @@ results, and ``repr`` is a few lines (shape, parameters, key figures), never a w
 from __future__ import annotations
 
 import json
-import math
 
 import mpmath
 import numpy as np

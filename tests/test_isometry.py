@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from rmtfp import isometry, moments
+from rmtfp import isometry
 from rmtfp.criticality import critical_parameters
 
 

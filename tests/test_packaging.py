@@ -26,7 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = "0.1.0"
-CLAIM_FILES = sorted(p.name for p in (ROOT / "validation").glob("*.py"))
+CLAIM_FILES = sorted([*(p.name for p in (ROOT / "validation").glob("*.py")), "claims.toml"])
 
 
 def _clean_env() -> dict:
@@ -97,6 +97,7 @@ def _where(python: Path, cwd: Path, code: str) -> str:
 
 
 IMPORTS = ("import importlib.util, rmtfp, rmtfp.validation as v; from rmtfp.validation import report; "
+           "assert all(v.texts(n)['criterion'] for n in v.available('all')); "  # the catalogue travels with them
            "print(rmtfp.__file__); print(v.__file__); print(v.load(13).__name__); "
            "print(importlib.util.find_spec('validation') is None)")
 

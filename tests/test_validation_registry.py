@@ -21,8 +21,26 @@ def test_slug_is_the_module_name_without_its_number(number):
     else:  # the slugs the isometry claims had before the registry gave them (report file names stay)
         assert names[number] == f"iso{number - 100:02d}_{slug[len('iso_'):]}" and slug.startswith("iso_")
     mod = validation.load(number)
-    assert not hasattr(mod, "NUMBER") and not hasattr(mod, "SLUG")  # the registry says it, once
-    assert all(isinstance(getattr(mod, k), str) and getattr(mod, k) for k in ("TITLE", "SOURCE", "CLAIM", "CRITERION"))
+    # the registry says the number and slug, the catalogue the texts: once each
+    assert not any(hasattr(mod, k) for k in ("NUMBER", "SLUG", "TITLE", "SOURCE", "CLAIM", "CRITERION"))
+    text = validation.texts(number)
+    assert set(text) == set(validation.TEXT_KEYS) and all(isinstance(v, str) and v.strip() for v in text.values())
+    assert "\n" not in text["title"]
+
+
+def test_the_catalogue_holds_every_registered_claim_and_nothing_else():
+    import tomllib
+
+    with open(pathlib.Path(validation.__file__).with_name("claims.toml"), "rb") as f:
+        catalogue = tomllib.load(f)
+    assert set(catalogue) == set(validation.CLAIMS.values()) | set(validation.ISOMETRY_CLAIMS.values())
+    assert all(set(entry) == set(validation.TEXT_KEYS) for entry in catalogue.values())
+
+
+def test_a_claim_without_texts_is_an_error_of_that_claim(monkeypatch):
+    monkeypatch.setattr(validation, "_catalogue", lambda: {})
+    rec = validation.run_claim(13, "quick")
+    assert rec.status == "error" and rec.error.startswith("texts: KeyError") and "claims.toml" in rec.error
 
 
 def test_unknown_number_is_refused():

@@ -2,9 +2,11 @@
 
 The papers are *Random weights of DNNs and emergence of fixed points*
 (Berlyand, Krupchytskyi & Slavin) and *Fixed points of deep neural networks:
-emergence, stability, and applications* (Berlyand & Slavin).  Each claim
-module (``validation/claimNN_<slug>.py``) states the claim, the criterion that
-turns measurements into a status, and implements
+emergence, stability, and applications* (Berlyand & Slavin).  The texts of
+every claim (title, source, the claim as the papers make it, the criterion
+that turns measurements into a status) are in one catalogue,
+``validation/claims.toml`` (:func:`texts`); each claim module
+(``validation/claimNN_<slug>.py``) implements
 
 ``compute(mode)``
     the measurement, ``mode`` = ``"quick"`` (small sizes, seconds) or
@@ -26,10 +28,13 @@ traceback.  ``rmtfp validate`` runs them all and writes the report
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import math
+import pathlib
 import re
 import time
+import tomllib
 import traceback
 import warnings
 from types import ModuleType
@@ -39,7 +44,7 @@ from rmtfp.errors import UnresolvedWarning
 
 from ._common import CORRECTED, ERROR, MODES, REPRODUCED, STATUSES, Check, check_mode, settings
 
-__all__ = ["CLAIMS", "ISOMETRY_CLAIMS", "GROUPS", "group_of", "ClaimRecord", "available", "load", "slug_of",
+__all__ = ["CLAIMS", "ISOMETRY_CLAIMS", "GROUPS", "group_of", "ClaimRecord", "available", "load", "slug_of", "texts",
            "run_claim", "STATUSES", "MODES", "settings"]
 
 #: claim number -> module name (``validation.<name>``)
@@ -91,6 +96,28 @@ def slug_of(number: int) -> str:
     if number not in names:
         raise ValueError(f"claim number must be one of {available('all')}, got {number!r}")
     return re.sub(r"^iso\d+_", "iso_", re.sub(r"^claim\d+_", "", names[number]))
+
+
+#: the keys of a claim's entry in the catalogue validation/claims.toml
+TEXT_KEYS = ("title", "source", "claim", "criterion")
+
+
+@functools.lru_cache(maxsize=1)
+def _catalogue() -> dict:
+    with open(pathlib.Path(__file__).with_name("claims.toml"), "rb") as f:
+        return tomllib.load(f)
+
+
+def texts(number: int) -> dict:
+    """The claim's texts from ``validation/claims.toml``: ``title``, ``source``, ``claim`` and ``criterion``."""
+    names = {**CLAIMS, **ISOMETRY_CLAIMS}
+    if number not in names:
+        raise ValueError(f"claim number must be one of {available('all')}, got {number!r}")
+    entry = _catalogue().get(names[number], {})
+    missing = [k for k in TEXT_KEYS if not isinstance(entry.get(k), str) or not entry[k]]
+    if missing:
+        raise KeyError(f"validation/claims.toml: [{names[number]}] lacks {', '.join(missing)}")
+    return {k: entry[k] for k in TEXT_KEYS}
 
 
 def load(number: int) -> ModuleType:
@@ -223,16 +250,18 @@ def run_claim(number: int, mode: str = "quick") -> ClaimRecord:
         Without figures (see :func:`validation.report.add_figures`).
     """
     check_mode(mode)
+    stage = "texts"
     try:
+        text = texts(number)
+        stage = "import"
         mod = load(number)
     except Exception as exc:  # noqa: BLE001 - a module that does not import is an error of its claim
         slug = slug_of(number) if number in {**CLAIMS, **ISOMETRY_CLAIMS} else f"claim{number}"
         rec = ClaimRecord(number=number, slug=slug, title=f"claim {number}", source="", claim="", criterion="",
                           mode=mode)
-        rec.fail("import", exc)
+        rec.fail(stage, exc)
         return rec
-    rec = ClaimRecord(number=number, slug=slug_of(number), title=mod.TITLE, source=mod.SOURCE, claim=mod.CLAIM,
-                      criterion=mod.CRITERION, mode=mode)
+    rec = ClaimRecord(number=number, slug=slug_of(number), mode=mode, **text)
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings():  # the claims run the papers' budget on purpose and report what is unresolved

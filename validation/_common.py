@@ -1,8 +1,8 @@
 """Shared pieces of the claim modules: statuses, the :class:`Check` result, statistics, settings.
 
-Every claim module implements the same small contract::
+What each claim says and how it is judged (title, source, claim, criterion) is in the catalogue
+``validation/claims.toml``.  Every claim module implements the same small contract::
 
-    TITLE, SOURCE, CLAIM, CRITERION                 # what the papers say and how it is judged
     compute(mode="quick") -> dict                   # measurement only: no plotting, no files
     check(result) -> Check                          # status from the measured numbers
     plot(result) -> Figure or list of Figures       # figures (matplotlib imported lazily)

@@ -48,17 +48,6 @@ from rmtfp import Network, find_fixed_points, grid
 from ._common import (CORRECTED, HEADLINE_READING, INCONCLUSIVE, NOT_REPRODUCED, READINGS, REPRODUCED, TYPICAL, Check,
                       farr, gaussian_scale, per_reading, proportion_verdict, reading_params, sizes)
 
-TITLE = "Gaussian weights, L = 2: one fixed point at 0, basin = Omega"
-SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4, Fig. 1a; Berlyand & Slavin, sec. IV, Fig. 2a"
-CLAIM = ("For a network with L = 2, widths {2, 100, 2}, hard-tanh and Gaussian weights and biases N(0, 1/n_l), "
-         "the unique fixed point is x = 0 (Q = 1) and its basin of attraction is the whole of Omega = [-1, 1]^2.")
-CRITERION = ("Per reading of N(0, sigma_l) (sigma_l a standard deviation or a variance) and per network: every start "
-             "of the 41 x 41 grid converges to one fixed point with a 1000-map budget. Not reproduced when the 95 % "
-             "interval of the rate of such networks lies below 90 %; inconclusive when it straddles 90 %; when it "
-             "lies at or above 90 %: reproduced if also |x*| <= 0.05 (the papers' grid step) and 50 maps (the "
-             "papers' N0) suffice in a share whose interval lies at or above 90 %, reproduced with correction if "
-             "one share lies below, inconclusive if one straddles it. Headline: the standard-deviation reading (the "
-             "one the text supports); the variance reading is reported beside it.")
 
 SEED = 101
 #: quick: 40 networks, the fewest for which all-of-n puts the Clopper-Pearson interval above 90 % (n >= 36)

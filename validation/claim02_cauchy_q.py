@@ -41,15 +41,6 @@ import numpy as np
 from . import _cauchy
 from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, proportion_interval
 
-TITLE = "Cauchy weights: Q = 2, 3, 5 at L = 2, 3, 5 and Q = 1 at L = 20"
-SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4, Fig. 1b-d; Berlyand & Slavin, sec. IV, Fig. 2b-d"
-CLAIM = ("With Cauchy(0, 1/n_l) weights and biases, widths {2, 100, ..., 100, 2} and hard-tanh, the number of fixed "
-         "points is Q = 2, 3, 5 at L = 2, 3, 5, and Q = 1 at L = 20.")
-CRITERION = ("The papers' figures are single realisations. Per depth: P(Q = stated) with its 95 % Clopper-Pearson "
-             "interval [a, b]. Not reproduced when b < 5 % at some depth (one network would show the stated Q in "
-             "fewer than 1 of 20 draws); inconclusive when none is refuted but some a < 5 %; reproduced when every "
-             "a >= 5 % and the stated Q lies in the mode's 95 % bootstrap interval at every depth; reproduced with "
-             "correction when every a >= 5 % but the stated Q is not the typical (modal) value somewhere.")
 
 STATED = {2: 2, 3: 3, 5: 5, 20: 1}
 #: a realisation shown with probability below 5 % (fewer than 1 in 20 random networks) is not the behaviour at that

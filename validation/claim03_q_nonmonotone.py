@@ -42,13 +42,6 @@ import numpy as np
 from . import _cauchy
 from ._common import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, proportion_interval, sizes
 
-TITLE = "The mode of Q(100, L) is non-monotone in L"
-SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4, Fig. 2; Berlyand & Slavin, sec. IV, Fig. 3, Proposition 2"
-CLAIM = "For Cauchy weights and width N_0 = 100, the mode of Q(N_0, L) first grows with the depth L and then decreases."
-CRITERION = ("The claim is a rise of the mode to 2-5 and a fall back. Reproduced when some depth's mode interval "
-             "(95 % bootstrap) lies at >= 2 above those of an earlier and a later depth, and P(Q >= 2) rises and "
-             "falls beyond its 95 % intervals; not reproduced when the mode interval never reaches 2 or the intervals "
-             "of P(Q >= 2) exclude a rise and fall; inconclusive otherwise.")
 
 QUICK = dict(depths=(1, 2, 3, 5, 8, 12, 20))
 FULL = dict(depths=(1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20))

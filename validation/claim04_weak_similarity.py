@@ -32,12 +32,6 @@ from rmtfp import Network, find_fixed_points, grid
 from . import _cauchy
 from ._common import TYPICAL, Check, proportion_verdict, rate_check
 
-TITLE = "Weak similarity: the activation does not change Q"
-SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 4; Berlyand & Slavin, sec. IV"
-CLAIM = "The choice of activation function does not change the number of fixed points Q (same weights and biases)."
-CRITERION = ("A network agrees when hard-tanh, tanh and erf give the same Q with the same weights and biases. "
-             "Reproduced when the 95 % interval of the rate of agreeing networks lies at or above 90 %; not "
-             "reproduced when it lies below 90 %; inconclusive otherwise.")
 
 ACTIVATIONS = ("hardtanh", "tanh", "erf")
 

@@ -64,16 +64,6 @@ from rmtfp.ensembles import q_statistics
 from ._common import (CORRECTED, HEADLINE_READING, INCONCLUSIVE, NOT_REPRODUCED, READINGS, REPRODUCED, Check, farr,
                       gaussian_scale, per_reading, proportion_interval, reading_params, settings, sizes)
 
-TITLE = "Proposition 1: unique fixed point for Gaussian weights at any depth and width"
-SOURCE = "Berlyand & Slavin, sec. VI, Proposition 1; Berlyand, Krupchytskyi & Slavin, sec. 7"
-CLAIM = ("For Gaussian (light-tailed) weights, Phi has a unique fixed point for any width N, any depth L and a "
-         "wide class of sigmoid-type activations.")
-CRITERION = ("Per reading of N(0, sigma_l) (standard deviation or variance): counterexample = a network with >= 2 "
-             "fixed points (reached by iteration, or found by Newton's method where iteration leaves cycles or "
-             "unresolved starts); attracting cycles are reported apart. Not reproduced when a counterexample is "
-             "found; reproduced when none is and no network is undecided; inconclusive otherwise. Headline: the "
-             "standard-deviation reading; reproduced with correction when it holds there but fails at variance "
-             "1/n_l (beta = 1/2): the proposition needs the contracting scale.")
 
 SEED = 505
 QUICK = dict(depths=(1, 2, 3, 5, 10), widths=(10, 100), activations=("hardtanh", "tanh"), n_networks=16,

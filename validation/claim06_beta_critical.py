@@ -42,14 +42,6 @@ from rmtfp.ensembles import contraction_scan, critical_beta
 
 from ._common import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, settings, sizes
 
-TITLE = "beta_cr ~ 1/2 for tanh (L = 3, N = 400) and ~ 0.27 for the sigmoid"
-SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 5, Fig. 3a-b, eq. (5.1)-(5.2)"
-CLAIM = ("For L = 3, N = 400 and Gaussian weights of variance N^{-2 beta}, g < 1 (a contraction on Omega) for "
-         "beta >= beta_cr with beta_cr ~ 1/2 for tanh and beta_cr ~ 0.27 for the sigmoid.")
-CRITERION = ("A stated value agrees when it lies in the 95 % interval of the median crossing beta_cr, widened by "
-             "the scan spacing plus half a unit of the papers' last digit (0.05 for 1/2, 0.005 for 0.27); fan-in "
-             "reading of N decisive. Reproduced: both agree; not reproduced: one disagrees; inconclusive: an "
-             "unbounded interval.")
 
 SEED = 606
 STATED = {"tanh": 0.5, "sigmoid": 0.27}

@@ -56,15 +56,6 @@ from rmtfp.ensembles import contraction_vs_depth
 
 from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, settings, sizes
 
-TITLE = "log g is linear in L, with g = g0^L"
-SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 5, Fig. 4, eq. (5.4)"
-CLAIM = ("The contraction constant g of eq. (5.2) depends on the depth as g = g_0^L: log g is linear in L, below "
-         "and above beta_cr.")
-CRITERION = ("g as max ||DPhi|| over the grid (no ceiling; eq. (5.2)'s pairs are capped at 2 sqrt 2 / delta and are "
-             "reported). Weighted parabola fit of the mean log g: its departure from a line over L = 2-20, D = |b| "
-             "18^2 / 4, with 95 % bounds. Linear when D <= log 1.5, curved when D > log 1.5, both with 95 % "
-             "confidence; g = g_0^L when the line's intercept is within 3 s.e. of 0. Not reproduced: curved at some "
-             "beta; inconclusive: unresolved; reproduced with correction: linear, c != 0; reproduced: linear, c = 0.")
 
 SEED = 707
 #: beta_1 < beta_cr ~ 1/2 < beta_2 (claim 6): the two regimes of the papers' Fig. 4

@@ -33,13 +33,6 @@ from rmtfp import contraction_constant
 from . import _cauchy
 from ._common import INCONCLUSIVE, TYPICAL, Check, farr, proportion_verdict, rate_check
 
-TITLE = "Cauchy weights: g < 1 on each basin"
-SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 5 (last paragraph)"
-CLAIM = "For Cauchy weights, the contraction constant of eq. (5.2) restricted to each basin of attraction is g < 1."
-CRITERION = ("g_k = eq. (5.2) over the grid points of basin k (basins of >= 2 points). Reproduced when the 95 % "
-             "interval of the rate of basins with g_k < 1 lies at or above 90 %; not reproduced when it lies below "
-             "90 %; inconclusive otherwise.")
-
 
 def compute(mode: str = "quick") -> dict:
     """g on every basin of every basin-map network."""

@@ -40,15 +40,6 @@ from rmtfp import training
 
 from ._common import TYPICAL, Check, farr, proportion_verdict, rate_check, sizes
 
-TITLE = "Trained autoencoder, K = 5: fixed points at the true photos, T_k inside Omega_k"
-SOURCE = "Berlyand, Krupchytskyi & Slavin, sec. 6, Fig. 5, loss (2.6)"
-CLAIM = ("After training on loss (2.6) with K = 5 employees (L = 3, widths {2, 100, 100, 2}, hard-tanh, N(0, 1/n_l) "
-         "initialisation), the fixed points coincide with the true photos x_k^* and each training set T_k lies in "
-         "the basin Omega_k of x_k^*.")
-CRITERION = ("Per trained network (initial variance 1/n_l, as this section states): every x_k^* has a stable fixed "
-             "point within 0.05 (the papers' grid step) and all of T_k converges to it. Reproduced when the 95 % "
-             "interval of the rate of such networks (seeds) lies at or above 90 %; not reproduced when it lies "
-             "below 90 %; inconclusive otherwise.")
 
 QUICK = dict(seeds=(0, 1, 2), epochs=1500, lr=3e-3, K=5, radius=0.2, n_per_class=40, step=0.05)
 #: 40 trainings: all of n confirm a 90 % rate (Clopper-Pearson lower bound >= 0.9) from n = 36 on

@@ -37,13 +37,6 @@ import rmtfp
 
 from ._common import NOT_REPRODUCED, REPRODUCED, Check, farr, sizes
 
-TITLE = "Theory vs sampled spectrum, linear L = 2: agreement except near the soft edge"
-SOURCE = "Berlyand & Slavin, sec. V.1, Fig. 5"
-CLAIM = ("For a linear network of depth L = 2 (N = 1000, 1000 samples), the density from the functional equation "
-         "agrees with the sampled eigenvalue distribution of J J^T except near the soft edge.")
-CRITERION = ("Reproduced when the KS distance and the relative errors of the first four moments are within 3 times "
-             "their finite-width scales (compare_spectrum(...).agrees(3)) and so is the largest CDF deviation in the "
-             "bulk (lambda < 0.9 lambda_max); not reproduced otherwise.")
 
 SEED = 1010
 QUICK = dict(width=300, n_samples=60, depth=2)

@@ -39,13 +39,6 @@ from rmtfp.sampling import spectral_cdf
 
 from ._common import CORRECTED, NOT_REPRODUCED, REPRODUCED, Check, farr, sizes
 
-TITLE = "The spectrum narrows toward lambda = 0 as L grows"
-SOURCE = "Berlyand & Slavin, sec. V.1, Fig. 6; Berlyand, Krupchytskyi & Slavin, sec. 4"
-CLAIM = ("As the depth L grows, the eigenvalue density of J J^T is pressed toward lambda = 0 and tends to delta(lambda): "
-         "the eigenvalues of the Jacobian tend to zero.")
-CRITERION = ("Not reproduced when P(lambda <= 1) does not increase strictly with L; reproduced with correction when it "
-             "increases while the mean stays chi^L (theory to 1e-10, sample within 4 s.e.) and lambda_max grows; "
-             "reproduced when the mean also decreases to 0.")
 
 SEED = 1111
 QUICK = dict(depths=(1, 2, 3, 5, 10, 20), width=100, n_samples=20)

@@ -45,15 +45,6 @@ import rmtfp
 
 from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, proportion_interval, sizes
 
-TITLE = "Cauchy-weight spectra become delta-like with depth"
-SOURCE = "Berlyand & Slavin, sec. V.1, Fig. 7"
-CLAIM = ("For Cauchy weights (hard-tanh), the sampled eigenvalue distribution of J J^T takes a delta-like shape at 0 "
-         "as the depth grows.")
-CRITERION = ("Claim 11's standard. F(L) = P(lambda <= 1e-3), hard-tanh. Not reproduced when F does not rise beyond 2 "
-             "s.e. or the median eigenvalue does not decrease; when F rises (no drop beyond 2 s.e.) to >= 0.5: "
-             "reproduced if the largest eigenvalue falls with depth (sign test over the same networks, 95 %), "
-             "reproduced with correction if it grows (the mass concentrates at 0 but the spectrum does not narrow), "
-             "inconclusive if the test cannot tell; inconclusive otherwise.")
 
 SEED = 1212
 THRESHOLDS = (1e-6, 1e-3, 1e-1)

@@ -52,14 +52,6 @@ from rmtfp import activations
 
 from ._common import CORRECTED, NOT_REPRODUCED, REPRODUCED, Check, farr, sizes
 
-TITLE = "The erf generating function: the papers' prefactor vs the derived one"
-SOURCE = "Berlyand & Slavin, sec. V.1 (generating functions after Fig. 7); docs/theory.md"
-CLAIM = ("For phi(x) = erf(sqrt(pi) x / 2), the generating function of D^2 is m(z, q) = z/sqrt(2 pi q) "
-         "Phi(z, 1/2, (1 + pi q)/(pi q)).")
-CRITERION = ("Reproduced when the papers' expression matches a 20-digit quadrature of E[u D^2/(1 - u D^2)] to "
-             "1e-8 relative; reproduced with correction when the derived u/sqrt(pi q) Phi(u, 1/2, 1 + 1/(pi q)) "
-             "matches (quadrature 1e-8, Monte Carlo within 5 s.e.) and the papers' one is it times 1/sqrt(2) "
-             "(1e-10 and symbolically); not reproduced otherwise.")
 
 SEED = 1313
 QUICK = dict(q=(0.25, 1.0, 3.0), u_real=(-3.0, -1.0, -0.3, 0.2, 0.6, 0.9), u_complex=((3.0, 2.0), (-5.0, 1.0)),

@@ -47,13 +47,6 @@ from rmtfp.spectrum import fuss_catalan_density, marchenko_pastur_density
 
 from ._common import CORRECTED, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, farr, sizes
 
-TITLE = "The papers' continuation scheme vs the robust solver"
-SOURCE = "Berlyand & Slavin, sec. V.1, eqs. (20)-(23), Fig. 4; docs/theory.md"
-CLAIM = ("Fixed-point iteration along z_k = lambda + i b^{N-k} from w_0 = 0 (eps = 1e-5, N0 = 50) selects the correct "
-         "root of the functional equation and needs no further verification.")
-CRITERION = ("On exact linear laws: reproduced when the scheme as written is within 1e-3 relative everywhere; "
-             "reproduced with correction when only the scheme started from w_0 = m_1/z_0 is, in the bulk at every "
-             "L >= 2; not reproduced when neither is; inconclusive when the Newton reference misses 1e-8.")
 
 QUICK = dict(depths=(1, 2, 3, 10), n_bulk=19, b=2.0, N=20, eps=1e-5, N0=50)
 FULL = dict(depths=(1, 2, 3, 5, 10, 20), n_bulk=99, b=2.0, N=20, eps=1e-5, N0=50)

@@ -43,14 +43,6 @@ from rmtfp import find_all_fixed_points, find_fixed_points, grid
 from . import _cauchy
 from ._common import INCONCLUSIVE, TYPICAL, Check, farr, proportion_interval, proportion_verdict, rate_check
 
-TITLE = "Proposition 2: fixed points of heavy-tailed networks are stable and interior to their basins"
-SOURCE = "Berlyand & Slavin, sec. VI, Proposition 2"
-CLAIM = ("The fixed points of networks with heavy-tailed (Cauchy) weights are stable, and each is an interior point "
-         "of its basin of attraction.")
-CRITERION = ("All fixed points (Newton's method from every grid point, stable or not). A fixed point passes when "
-             "the spectral radius of DPhi(x*) is < 1 and all 16 starts on the circle |x - x*| = 1e-3 converge back "
-             "to it. Reproduced when the 95 % interval of the passing rate lies at or above 90 %; not reproduced "
-             "when it lies below 90 %; inconclusive otherwise.")
 
 #: radii of the circles of test starts around each fixed point (1e-3 = merge_tol decides)
 RADII = (1e-3, 1e-2, 5e-2)

@@ -17,13 +17,6 @@ from __future__ import annotations
 from ._common import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, sizes
 from ._isometry import plot_spreads, routes_agree, sampled, spreads
 
-TITLE = "ReLU networks cannot reach dynamical isometry"
-SOURCE = "Pennington, Schoenholz & Ganguli 2017 (Resurrecting the sigmoid), sec. 4, Fig. 2"
-CLAIM = ("ReLU networks on the critical line have a spread of squared singular values that grows with depth, "
-         "for Gaussian and for orthogonal weights alike: they cannot achieve dynamical isometry.")
-CRITERION = ("Reproduced when m_2/m_1^2 - 1 >= L for both ensembles at every depth (two routes agreeing to 1e-9) "
-             "and sampled networks agree with the theory within 3 finite-width scales; not reproduced when a "
-             "spread falls below L.")
 SEED = 1701
 QUICK = dict(depths=(2, 8, 32, 128), sample_depth=4, width=200, n_samples=12)
 FULL = dict(depths=(2, 8, 32, 128, 512), sample_depth=8, width=400, n_samples=30)

@@ -22,14 +22,6 @@ import numpy as np
 from ._common import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Check, sizes
 from ._isometry import ISOMETRY_SPREAD, plot_spreads, routes_agree, sampled, spreads
 
-TITLE = "Orthogonal erf / hard-tanh networks reach isometry as q* -> 0, Gaussian ones do not"
-SOURCE = "Pennington, Schoenholz & Ganguli 2017 (Resurrecting the sigmoid), secs. 4-5, Figs. 2-4"
-CLAIM = ("On the critical line, sigmoidal networks (erf, tanh, hard-tanh) with orthogonal weights achieve dynamical "
-         "isometry as q* -> 0: the spread of the squared singular values of J vanishes; with Gaussian weights it "
-         "does not (it tends to L).")
-CRITERION = ("Reproduced when the orthogonal spread does not increase as q* falls and ends below 0.05 at the smallest q* while the "
-             "Gaussian spread stays >= 0.95 L, the two routes agree to 1e-9, and sampled orthogonal hard-tanh "
-             "(L = 4, N = 400) and erf (L = 8) networks agree with the theory within 3 finite-width scales.")
 SEED = 1702
 QUICK = dict(depth=8, q_values=(1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001), samples=(
     ("hardtanh", 4, 400, 8, 0.1), ("erf", 8, 150, 8, 0.1)))

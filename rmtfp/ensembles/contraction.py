@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import math
-import numbers
 from typing import Optional
 
 import numpy as np

@@ -28,156 +28,64 @@ w keep their relative accuracy where w is close to -1 or to -P(D^2 > 0)
     |log x| <= 4.5, by ``acb.lerch_phi`` elsewhere;
 ``generic`` phi (tanh, sigmoid, ...)
     Gaussian expectations by Arb's rigorous integration (``acb.integral``)
-    over |g| <= R, g ~ N(0, 1), plus a bound of the tail |g| > R.  The tail
-    bound assumes D^2 <= 1.01 sup D^2 (the grid maximum of
-    :attr:`Activation.d2_max`) for |g| > R, where the Gaussian weight is below
-    2^-(prec+30).
+    over |g| <= R, g ~ N(0, 1), plus a proven bound of the tails |g| > R
+    (below), where the Gaussian mass is below 2^-(prec+30).  q* (V(q) =
+    E[phi(sqrt(q) g)^2] and V'(q) without a closed form) is integrated the
+    same way.
+
+Tails
+-----
+With x = sqrt(q) g, the tails |g| > R are x >= x0 and x <= -x0, x0 =
+R sqrt(q_lo) (q_lo the lower end of the ball of q).  On each half-line the
+integrand's factor F (phi'^2, phi'^(2k), phi^2 or phi phi') is bounded by an
+*envelope*
+
+    |F(x)| <= S |x|^N exp(c x^2)   for all |x| >= x0 on that side,
+
+proven by interval arithmetic on the whole half-line [x0, +inf]
+(``mpmath.iv``, outward rounded, with end points from Arb for the monotone
+functions tanh, erf, erfc, atan, sinh, asin): the sympy expression of
+F(+-y) y^-N exp(-c y^2) is evaluated on y in [x0, +inf], as written, expanded,
+and with exp(a y + b) rewritten as exp(b) w^-a, w = exp(-y) in (0, exp(-x0)]
+and cancelled (e^y/(1 + e^y)^2 = w/(1 + w)^2; log(1 + e^y) = y + log(1 + w)),
+a product y^k exp(P(y)) w^m
+being bounded by its value at x0 where k/y + P'(y) - m < 0 is shown on the
+interval (so x e^-x is not [x0, inf] times [0, e^-x0]); where the half-line
+gives no bound and x0 < 16, [x0, 16] is cut into 8 boxes.  The smallest N <= 12
+with c = 0 is tried first; then c = the limit of log F^2/(2 x^2) as found by
+sympy (only a guess of c: the bound is the interval evaluation).  Then
+
+    int_R^oo g^M exp(-a g^2) dg <= R^M exp(-a R^2/2) sqrt(pi/2a) erfc(R sqrt(a/2))
+
+for R >= sqrt(M/a) (g^M exp(-a g^2/2) decreases there; the piece [R,
+sqrt(M/a)] is added at the maximum otherwise), with M = N (+1 for V'),
+a = 1/2 - c q_hi > 0, gives a proven bound of the tail integral; R grows
+while that bound exceeds 2^-(prec+10).  m_K's integrands are rational in
+t = D^2: their tails are sup |f(u, t)| over the proven range [lo, hi] of t
+on the tails, by ball arithmetic, times P(|g| > R); an unbounded range is
+split at t = 1 and [1, inf) taken in s = 1/t in [0, 1].  Where no envelope is
+proven (an interval is infinite: exponential growth such as sinh, functions
+outside the list) the expectation is a NaN ball: the density is
+``not_certified`` and :func:`q_star_arb` returns None.  Nothing is assumed
+about phi beyond its sympy expression.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
-from typing import Callable, Iterator
 
+import mpmath
 import sympy as sp
 
 from ..activations import Activation
 from ..activations.derive import Q
 from ..activations.core import X
+from .arb_common import bits_for_dps, compile_arb, have_flint, require_flint, to_mpmath, workprec
+from .arb_tails import _arb_to_mpf, _cutoff, _mpf_to_arb, _range_on_tail, _tail_integral
 from .lerch_arb import lerch_half_arb
 
 __all__ = ["have_flint", "require_flint", "workprec", "ArbLaw", "q_star_arb", "compile_arb", "to_mpmath",
            "bits_for_dps"]
-
-
-def have_flint() -> bool:
-    """Whether python-flint (the ``rmtfp[flint]`` extra) is importable."""
-    try:
-        import flint  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def require_flint():
-    """The ``flint`` module; raises ImportError with the install hint when absent."""
-    try:
-        import flint
-    except ImportError:
-        raise ImportError("backend='flint' and certify=True need python-flint: pip install 'rmtfp[flint]'") from None
-    return flint
-
-
-def bits_for_dps(dps: int) -> int:
-    """Working precision in bits for ``dps`` decimal digits (plus 10 guard digits, as the mpmath route)."""
-    return int(math.ceil((dps + 10) * math.log2(10)))
-
-
-@contextlib.contextmanager
-def workprec(prec: int) -> Iterator[None]:
-    """Run the enclosed block at ``prec`` bits in python-flint; restores the previous precision."""
-    flint = require_flint()
-    old = flint.ctx.prec
-    flint.ctx.prec = int(prec)
-    try:
-        yield
-    finally:
-        flint.ctx.prec = old
-
-
-def to_mpmath(x):
-    """An exact ``mpmath.mpf`` of the midpoint of an ``arb`` (or of the real part of an ``acb``)."""
-    import mpmath
-    from flint import acb
-
-    if isinstance(x, acb):
-        return mpmath.mpc(to_mpmath(x.real), to_mpmath(x.imag))
-    if not x.is_finite():
-        return mpmath.nan
-    man, exp = x.mid().man_exp()
-    return mpmath.mpf((int(man), int(exp)))
-
-
-# ------------------------------------------------------------ sympy -> Arb
-def _unary(name):
-    def f(x, analytic):
-        m = getattr(x, name)
-        return m(analytic=analytic) if name in ("sqrt", "log") else m()
-    return f
-
-
-_FUNCS = {sp.exp: _unary("exp"), sp.log: _unary("log"), sp.tanh: _unary("tanh"), sp.sinh: _unary("sinh"),
-          sp.cosh: _unary("cosh"), sp.sin: _unary("sin"), sp.cos: _unary("cos"), sp.erf: _unary("erf"),
-          sp.erfc: _unary("erfc"), sp.asin: _unary("asin"), sp.atan: _unary("atan")}
-
-
-def compile_arb(expr: sp.Expr, symbols: tuple) -> Callable:
-    """Compile a sympy expression into f(*args, analytic=False) on arb/acb balls.
-
-    Constants are evaluated at the precision current at call time.  With
-    ``analytic=True`` a branch cut touched by the input gives a non-finite
-    ball (for ``acb.integral``).  Supported: + - * /, integer and rational
-    powers, exp, log, sqrt, tanh, sinh, cosh, sin, cos, erf, erfc, asin,
-    atan, pi, E.  Anything else (Abs, Max, Piecewise) raises ValueError.
-    """
-    from flint import acb, arb
-
-    index = {s: i for i, s in enumerate(symbols)}
-
-    def build(e):
-        if e in index:
-            i = index[e]
-            return lambda args, an: args[i]
-        if e.is_Integer:
-            v = int(e)
-            return lambda args, an: arb(v)
-        if e.is_Rational:
-            p, q = int(e.p), int(e.q)
-            return lambda args, an: arb(p) / q
-        if e is sp.pi:
-            return lambda args, an: arb.pi()
-        if e is sp.E:
-            return lambda args, an: arb(1).exp()
-        if e.is_Float:
-            s = str(e)
-            return lambda args, an: arb(s)
-        if e.is_Add:
-            parts = [build(a) for a in e.args]
-            return lambda args, an: functools.reduce(lambda x, y: x + y, (p(args, an) for p in parts))
-        if e.is_Mul:
-            parts = [build(a) for a in e.args]
-            return lambda args, an: functools.reduce(lambda x, y: x * y, (p(args, an) for p in parts))
-        if e.is_Pow:
-            base, ex = build(e.base), e.exp
-            if ex.is_Integer:
-                n = int(ex)
-                return lambda args, an: base(args, an) ** n if n >= 0 else 1 / base(args, an) ** (-n)
-            if ex == sp.S.Half:
-                return lambda args, an: _lift(base(args, an)).sqrt(analytic=an) if an else base(args, an).sqrt()
-            if ex == -sp.S.Half:
-                return lambda args, an: 1 / (_lift(base(args, an)).sqrt(analytic=an) if an else
-                                             base(args, an).sqrt())
-            expo = build(ex)
-            return lambda args, an: (_lift(expo(args, an)) * _lift(base(args, an)).log(analytic=an)).exp()
-        f = _FUNCS.get(e.func)
-        if f is not None and len(e.args) == 1:
-            inner = build(e.args[0])
-            if e.func in (sp.log,):
-                return lambda args, an: f(_lift(inner(args, an)), an)
-            return lambda args, an: f(inner(args, an), an)
-        raise ValueError(f"no Arb evaluation for {e.func.__name__} in {expr} (supported: + - * / powers, exp, log, "
-                         "sqrt, tanh, sinh, cosh, sin, cos, erf, erfc, asin, atan)")
-
-    def _lift(x):
-        return x if isinstance(x, acb) else acb(x)
-
-    body = build(sp.sympify(expr))
-
-    def f(*args, analytic=False):
-        return body(args, analytic)
-    return f
 
 
 # ---------------------------------------------------------------- the law
@@ -220,20 +128,21 @@ class ArbLaw:
             self.a1 = 1 / self.cq  # a - 1 of the Lerch parameter a = 1 + 1/c
             self.a = 1 + self.a1
         else:
-            self.d2 = compile_arb(activation.derivative ** 2, (X,))
+            self.d2_expr = activation.derivative ** 2
+            self.d2 = compile_arb(self.d2_expr, (X,))
             self.sq = qv.sqrt()
-            self.d2_bound = arb(activation.d2_max) * arb("1.01")
+            self._tails = {}  # prec -> (R, N(0,1) mass of |g| > R, proven range [lo, hi] of D^2 there)
 
     # -- moments, for the start of the path (w ~ m_1/z + m_2/z^2)
     def moment(self, k: int):
         """E[D^{2k}] as a ball."""
-        from flint import acb, arb
+        from flint import arb
 
         if self.kind == "discrete":
             return sum((p * v**k for p, v in zip(self.probs, self.values)), arb(0))
         if self.kind == "gaussian":
             return self.amp**k / (1 + k * self.cq).sqrt()
-        return self._expect(lambda g, an: self.d2(self.sq * g, analytic=an) ** k, acb(0)).real
+        return _gauss_expect(lambda g, an: self.d2(self.sq * g, analytic=an) ** k, self.d2_expr ** k, 0, self.sq)
 
     def evaluate(self, u, need_a: bool = True):
         """(A(u), B(u), B'(u), B(u)/u) as acb balls; non-finite balls where u touches the cut of m_K.
@@ -281,54 +190,73 @@ class ArbLaw:
             else:
                 A = 1 + B
             return A, B, dB, Bu
-        bound = self._tail_bound(u)
-        A = self._expect(lambda g, an: 1 / (1 - u * self.d2(self.sq * g, analytic=an)), bound)
-        B = self._expect(lambda g, an: _ratio(u * self.d2(self.sq * g, analytic=an)), bound)
-        dB = self._expect(lambda g, an: self.d2(self.sq * g, analytic=an) /
-                          (1 - u * self.d2(self.sq * g, analytic=an)) ** 2, bound)
-        Bu = self._expect(lambda g, an: self.d2(self.sq * g, analytic=an) /
-                          (1 - u * self.d2(self.sq * g, analytic=an)), bound)
+        tA, tB, tdB, tBu = self._tail_bound(u)
+        d2 = lambda g, an: self.d2(self.sq * g, analytic=an)  # noqa: E731
+        A = self._expect(lambda g, an: 1 / (1 - u * d2(g, an)), tA)
+        B = self._expect(lambda g, an: _ratio(u * d2(g, an)), tB)
+        dB = self._expect(lambda g, an: (lambda t: t / (1 - u * t) ** 2)(d2(g, an)), tdB)
+        Bu = self._expect(lambda g, an: (lambda t: t / (1 - u * t))(d2(g, an)), tBu)
         return A, B, dB, Bu
 
-    def _tail_bound(self, u):
-        """Bound of |1/(1 - u t)|, |u t/(1 - u t)| and |t/(1 - u t)^2| over u in the ball, 0 <= t <= sup D^2."""
-        from flint import acb, arb
-
-        um = complex(u.mid())
-        if um == 0:
-            return arb(1)
-        p = 1 / um
-        d = float(self.d2_bound.upper())
-        if abs(um) * d < 0.5:  # |1 - u t| >= 1/2
-            return arb(max(2.0, 2 * abs(um) * d, 4 * d)) * arb("1.0001")
-        if p.real < 0:
-            dist = abs(p)
-        elif p.real > d:
-            dist = abs(p - d)
-        else:
-            dist = abs(p.imag)
-        if dist == 0:
-            return arb.pos_inf()
-        # |1/(1 - u t)| = 1/(|u| |1/u - t|) <= 1/(|u| dist), |u t/(1 - u t)| <= d/dist,
-        # |t/(1 - u t)^2| <= d/(|u| dist)^2; the ball of u moves 1/u by at most 2 rad |p|^2
-        rad = float(u.rad()) * 2 + 1e-300
-        dist = dist - rad * abs(p) ** 2 * 2
-        ua = abs(um) - rad
-        if dist <= 0 or ua <= 0:
-            return arb.pos_inf()
-        return arb(max(1 / (ua * dist), d / dist, d / (ua * dist) ** 2)) * arb("1.0001")
-
-    def _expect(self, f, tail_scale):
-        """E[f(g)] for g ~ N(0, 1) by acb.integral on |g| <= R plus the tail bound tail_scale erfc(R/sqrt 2)."""
-        from flint import acb, arb, ctx
+    def _tail_info(self):
+        """(R, P(|g| > R), lo, hi) at the current precision: lo <= D^2 <= hi on |g| > R, proven (hi may be +inf)."""
+        from flint import arb, ctx
 
         prec = ctx.prec
-        R = math.ceil(math.sqrt(2 * ((prec + 30) * math.log(2) + 5)))
-        norm = 1 / (2 * arb.pi()).sqrt()
-        val = acb.integral(lambda g, an: f(g, an) * (-(g * g) / 2).exp(), -R, R) * norm
-        tail = arb(tail_scale if isinstance(tail_scale, arb) else arb(tail_scale)) * (arb(R) / arb(2).sqrt()).erfc()
+        if prec not in self._tails:
+            R = _cutoff(prec)
+            mass = (arb(R) / arb(2).sqrt()).erfc()
+            sq_lo = self.sq.lower()
+            lo, hi = mpmath.mpf(0), mpmath.inf
+            if sq_lo > 0:
+                x0 = _arb_to_mpf((sq_lo * R).lower())  # rounded down: the half-lines cover |g| > R
+                sides = [_range_on_tail(self.d2_expr, sign, x0) for sign in (1, -1)]
+                lo = max(mpmath.mpf(0), min(a for a, _ in sides))  # D^2 >= 0
+                hi = max(b for _, b in sides)
+            self._tails[prec] = (R, mass, lo, hi)
+        return self._tails[prec]
+
+    def _tail_bound(self, u):
+        """Bounds of the tails |g| > R of A, B, B', B/u at u (a ball): sup over t in [lo, hi] (the proven range of
+        D^2 there, :meth:`_tail_info`) of |1/(1 - u t)|, |u t/(1 - u t)|, |t/(1 - u t)^2|, |t/(1 - u t)| by ball
+        arithmetic, times P(|g| > R).  An unbounded range is split at t = 1; on [1, inf) the same functions are
+        evaluated in s = 1/t in [0, 1]: s/(s - u), u/(s - u), s/(s - u)^2, 1/(s - u).  +inf where a ball touches
+        the pole (u t = 1 for some t in the range)."""
+        from flint import arb
+
+        _, mass, lo, hi = self._tail_info()
+        # |x/y^2| as |x/y| |1/y|: the ball of y^2 can touch 0 where y's rectangle does not
+        in_t = (lambda t: 1 / (1 - u * t), lambda t: u * t / (1 - u * t),
+                lambda t: abs(t / (1 - u * t)) * abs(1 / (1 - u * t)), lambda t: t / (1 - u * t))
+        in_s = (lambda s: s / (s - u), lambda s: u / (s - u), lambda s: abs(s / (s - u)) * abs(1 / (s - u)),
+                lambda s: 1 / (s - u))
+        pieces = []
+        if mpmath.isfinite(hi):
+            pieces.append((in_t, _mpf_to_arb(lo).union(_mpf_to_arb(hi))))
+        else:
+            one = max(lo, mpmath.mpf(1))
+            if lo < 1:
+                pieces.append((in_t, _mpf_to_arb(lo).union(arb(1))))
+            pieces.append((in_s, arb(0).union(1 / _mpf_to_arb(one))))
+        out = []
+        for i in range(4):
+            b = arb(0)
+            for fs, ball in pieces:
+                v = abs(fs[i](ball))
+                if not v.is_finite():
+                    return (arb.pos_inf(),) * 4
+                b = max(b, v.upper())
+            out.append(b * mass)
+        return tuple(out)
+
+    def _expect(self, f, tail):
+        """E[f(g)] for g ~ N(0, 1): acb.integral on |g| <= R plus [-tail, tail] (real and imaginary part)."""
+        from flint import acb, arb
+
+        R = self._tail_info()[0]
         if not tail.is_finite():
             return acb(arb.nan(), arb.nan())
+        val = acb.integral(lambda g, an: f(g, an) * (-(g * g) / 2).exp(), -R, R) / (2 * arb.pi()).sqrt()
         err = arb(0, tail.upper())
         return val + acb(err, err)
 
@@ -337,33 +265,47 @@ def _ratio(x):
     return x / (1 - x)
 
 
+
 # ------------------------------------------------------------------- q*
 def _second_moment_arb(act: Activation):
-    """(V(q), V'(q)) on balls, V(q) = E[phi(sqrt(q) g)^2]: the closed form where given, else integration."""
-    from flint import acb, arb
-
+    """(V(q), V'(q)) on balls, V(q) = E[phi(sqrt(q) g)^2]: the closed form where given, else integration with the
+    proven tail bound of :func:`_gauss_expect` (NaN balls where no tail bound is proven)."""
     if act.second_moment_expr is not None:
         V = compile_arb(act.second_moment_expr, (Q,))
         dV = compile_arb(sp.diff(act.second_moment_expr, Q), (Q,))
         return lambda q: (V(q), dV(q))
     phi = compile_arb(act.expr, (X,))
     dphi = compile_arb(act.derivative, (X,))
-    R = None
+    phi2, phidphi = act.expr ** 2, act.expr * act.derivative
 
     def vdv(q):
-        nonlocal R
-        from flint import ctx
-        R = math.ceil(math.sqrt(2 * ((ctx.prec + 30) * math.log(2) + 5)))
         sq = q.sqrt()
-        norm = 1 / (2 * arb.pi()).sqrt()
-        w = lambda g: (-(g * g) / 2).exp()  # noqa: E731
-        V = acb.integral(lambda g, an: phi(sq * g, analytic=an) ** 2 * w(g), -R, R).real * norm
+        V = _gauss_expect(lambda g, an: phi(sq * g, analytic=an) ** 2, phi2, 0, sq)
         # dV/dq = E[phi phi'(sqrt(q) g) g] / sqrt(q)
-        dV = acb.integral(lambda g, an: phi(sq * g, analytic=an) * dphi(sq * g, analytic=an) * g * w(g),
-                          -R, R).real * norm / sq
-        # tails beyond R: phi^2 grows at most like the values at +-R times a polynomial; Gaussian weight < 2^-(prec+30)
+        dV = _gauss_expect(lambda g, an: phi(sq * g, analytic=an) * dphi(sq * g, analytic=an) * g, phidphi, 1,
+                           sq) / sq
         return V, dV
     return vdv
+
+
+def _gauss_expect(f, F: sp.Expr, j: int, sq):
+    """E[f(g)] (real), g ~ N(0, 1), f(g) = F(sqrt(q) g) g^j: acb.integral on |g| <= R plus the proven tail bound
+    of :func:`_tail_integral`; NaN when no tail bound is proven.  R starts at :func:`_cutoff` and grows (at most
+    four times by 3/2) while the tail bound exceeds 2^-(prec+10) (heavy tails: envelopes exp(c x^2))."""
+    from flint import acb, arb, ctx
+
+    prec = ctx.prec
+    R = _cutoff(prec)
+    tail = _tail_integral(F, j, sq, R)
+    for _ in range(4):
+        if not (tail.is_finite() and tail > arb(2) ** (-prec - 10)):
+            break
+        R = math.ceil(1.5 * R)
+        tail = _tail_integral(F, j, sq, R)
+    if not tail.is_finite():
+        return arb.nan()
+    val = acb.integral(lambda g, an: f(g, an) * (-(g * g) / 2).exp(), -R, R).real / (2 * arb.pi()).sqrt()
+    return val + arb(0, tail.upper())
 
 
 def q_star_arb(act: Activation, sigma_w2, sigma_b2, q_float: float):
@@ -380,12 +322,14 @@ def q_star_arb(act: Activation, sigma_w2, sigma_b2, q_float: float):
     q = arb(q_float)
     for _ in range(60):  # Newton on midpoints
         V, dV = vdv(q)
+        if not (V.is_finite() and dV.is_finite()):
+            return None  # V or V' not enclosed (no proven tail bound)
         step = (s2 * V + b2 - q) / (s2 * dV - 1)
         q = arb((q - step).mid())
         if abs(step.mid()) <= abs(q.mid()) * arb(2) ** (-_prec() + 4):
             break
     # interval Newton (Krawczyk) on a small ball around q
-    for shift in (8, _prec() // 2):  # radii as exact arbs: 2^-prec underflows a float beyond ~1000 bits
+    for shift in (8, 20, _prec() // 2):  # radii as exact arbs: 2^-prec underflows a float beyond ~1000 bits
         X = q + arb(0, abs(q.mid()) * arb(2) ** (-_prec() + shift) + arb(2) ** (-2 * _prec()))
         V, dV = vdv(q)
         Vx, dVx = vdv(X)

@@ -17,7 +17,9 @@ from ..precision import check_dps, round_to, workdps
 from .density_result import DensityResult
 from .equation import Equation
 from .routes import check_backend, is_per_layer
-from .solvers import Status, newton_continuation, papers_iteration, polynomial_roots, refine_on_real_axis
+from .iteration import papers_iteration
+from .polynomial import polynomial_roots
+from .solvers import Status, newton_continuation, refine_on_real_axis
 from .support import support as _support
 
 __all__ = ["DensityResult", "density", "resolve_parameters", "resolve_layered", "is_per_layer", "check_lam"]

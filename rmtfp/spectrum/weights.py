@@ -219,7 +219,7 @@ class Architecture:
 
         ``chi_over_m[l-1]`` holds chi_K(x)/x as a series in x for layer l.
         """
-        from .layered import _mul, _reciprocal
+        from .layered_moments import _mul, _reciprocal
 
         L, s2 = self.depth, self.sigma_w2
         a0 = self.a(0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
 from typing import Optional, Sequence
 
@@ -14,7 +13,7 @@ from .. import activations as _activations
 from .._checks import int_at_least, positive_real
 from .._rng import generator
 from ..dynamics import Network
-from .data import EmployeeDataset, employee_dataset
+from .data import employee_dataset
 from .gradient import _activation_funcs, _loss_grad, _xy
 
 
