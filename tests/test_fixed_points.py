@@ -45,8 +45,11 @@ def check_invariants(net: Network, res: FixedPointResult):
     assert res.fixed_points.shape == (res.Q, res.starts.shape[1])
     resid = np.linalg.norm(net(res.fixed_points) - res.fixed_points, axis=1) if res.Q else np.zeros(0)
     np.testing.assert_allclose(res.residuals, resid, rtol=0, atol=1e-15)  # same quantity, recomputed
-    assert np.all(res.residuals < res.params["tol"])
     scale = np.maximum(1.0, np.linalg.norm(res.fixed_points, axis=1)) if res.Q else np.zeros(0)
+    if res.params["method"] == "newton":  # find_all_fixed_points: |F(x)| <= tol max(1, |x|), as documented
+        assert np.all(res.residuals <= res.params["tol"] * scale)
+    else:  # the iteration: the Cauchy step below tol
+        assert np.all(res.residuals < res.params["tol"])
     assert np.all(res.residuals[res.refined] <= REFINE_TOL * scale[res.refined])
     # distinct fixed points, lexicographic order
     for i in range(res.Q):
@@ -329,6 +332,19 @@ def test_invariants_on_random_small_networks(case):
     res = find_fixed_points(net, random_starts(60, net.n_in, bounds=(-2, 2), rng=seed), max_iter=80)
     check_invariants(net, res)
     json.loads(dump_json(res.to_dict()))
+
+
+def test_newton_fixed_point_far_from_zero_meets_the_relative_criterion():
+    """A ReLU network with Cauchy weights whose fixed point lies at |x| ~ 1e5: its residual 7e-10 is at the
+    rounding level there (|x| |DPhi| eps), above an absolute 1e-12, within tol max(1, |x|) as documented."""
+    net = Network.random([2, 3, 3, 2], "relu", "cauchy", scale=4.79801867199558, rng=144)
+    starts = random_starts(40, 2, bounds=(-2, 2), rng=144)
+    res = find_fixed_points(net, starts, max_iter=80)
+    full = find_all_fixed_points(net, np.vstack([starts, res.fixed_points]))
+    check_invariants(net, full)
+    far = np.linalg.norm(full.fixed_points, axis=1) > 1e4
+    assert far.any()  # the relative criterion is what is exercised here
+    assert np.all(full.residuals[far] <= full.params["tol"] * np.linalg.norm(full.fixed_points[far], axis=1))
 
 
 @given(small_networks())
