@@ -163,3 +163,26 @@ def test_erf_density_dps_100_by_the_fast_route_against_mpmath():
         for x, y in zip(a.density, b.density):
             # 100 digits asked of each route (+10 guard digits); the root's conditioning costs < 5 digits here
             assert abs(x - y) <= abs(y) * mpmath.mpf(10) ** -95
+
+
+@pytest.mark.parametrize("prec", [64, 300])
+def test_every_truncation_radius_at_its_edges(prec):
+    """The log expansion is cut at fewer terms for smaller |log x| (radii 1.5, 3, 4.5 and rho): just inside and
+    just outside each radius the value (from that piece or the next) contains Arb's own."""
+    with workprec(prec):
+        a1 = arb("0.558754")
+        L = LerchHalf(None, prec, a_minus_1=a1)
+        L._ensure_log()
+        radii = [p[0] for p in L._pieces]
+        assert radii == sorted(radii) and radii[-1] == L.rho and len(radii) >= 3
+        assert [p[1] for p in L._pieces] == sorted(p[1] for p in L._pieces)  # fewer terms for smaller radii
+        for r in radii:
+            for f in (0.999, 1.001):
+                w = f * r * cmath.exp(-0.55j)  # Im w = -0.52 f r > -pi for r <= 5.5
+                x = acb(cmath.exp(w))
+                got = L.values(x)
+                if f * r > L.rho or abs(x.mid()) <= DIRECT_RADIUS:
+                    continue
+                for g, s in zip(got, (HALF, -HALF)):
+                    assert g.overlaps(_ref(x, s, 1 + a1)), (r, f)
+                    assert g.rel_accuracy_bits() >= prec - 20 - 2 * 1.4427 * 1.56 * r  # as in the first test

@@ -39,6 +39,9 @@ over the a - b' terms below a, each <= (a - 1)^{k - 1/2}.
 
 The number of terms K grows like prec / log2(2 pi / rho): the wider radius
 at low precision (the path-following and the proofs, 64 bits) costs little.
+The sums are also kept cut at the K that the radii 1.5, 3 and 4.5 need, and
+an evaluation at |log x| = r uses the shortest one whose radius is >= r (its
+truncation bound taken at r).
 Elsewhere (|x| > 1/2 and |log x| > rho)
 :meth:`LerchHalf.phi` returns None and the caller uses ``acb.lerch_phi``.
 """
@@ -136,12 +139,7 @@ class LerchHalf:
     def _logseries(self):
         from flint import acb, arb, arb_poly
 
-        rho = self.rho
-        ratio = rho / (2 * math.pi)
-        K = int(math.ceil((self.prec + 16) / -math.log2(ratio)))
-        am1 = float(self.a.mid()) - 1
-        # the exp-type part m (a-1)^k r^k / k! must be small too: k > e (a-1) rho
-        K = max(K, int(math.ceil(math.e * am1 * rho)) + 10)
+        K = self._terms(self.rho)
         J = max(K, self.prec + 30)
         self.K = K
         m = max(int(math.floor(float(self.a.mid()) - 0.5)), 0)
@@ -189,8 +187,6 @@ class LerchHalf:
                 pw = [p * (b + i) for i, p in enumerate(pw)]
             c.append((zb[k] - sum(pw, arb(0))) / fact)
         self.c = c
-        self.F = arb_poly(c)
-        self.dF = self.F.derivative()
         # a - 1: zeta(1/2 - k, a - 1) = zeta(1/2 - k, a) + (a - 1)^{k - 1/2}
         am1b = self.am1
         t = 1 / am1b.sqrt()
@@ -201,16 +197,27 @@ class LerchHalf:
                 fact = fact * k
                 t = t * am1b
             c1.append(c[k] + t / fact)
-        self.F1 = arb_poly(c1)
+        # the sums cut where |w| <= r needs them (the tail bound is taken at the actual |w|)
+        self._pieces = []
+        for r in sorted({1.5, 3.0, 4.5, self.rho}):
+            if r <= self.rho:
+                Kr = min(K, self._terms(r))
+                F = arb_poly(c[:Kr + 1])
+                self._pieces.append((r, Kr, F, F.derivative(), arb_poly(c1[:Kr + 1])))
         self.m = m
         self.gamma_half = g
         self.gamma_3half = g / 2
 
-    def _log_tail(self, r: float, derivative: bool, extra_shift: bool):
+    def _terms(self, r: float) -> int:
+        """K such that the sums cut at K are good to 2^-(prec + 16) for |w| <= r (module doc)."""
+        K = int(math.ceil((self.prec + 16) / -math.log2(r / (2 * math.pi))))
+        # the exp-type part m (a-1)^k r^k / k! must be small too: k > e (a-1) r
+        return max(K, int(math.ceil(math.e * (float(self.a.mid()) - 1) * r)) + 10)
+
+    def _log_tail(self, r: float, derivative: bool, extra_shift: bool, K: int):
         """Bound of the k-sum beyond K at |w| <= r (module doc)."""
         from flint import arb
 
-        K = self.K
         q = r / (2 * math.pi)
         A1 = max(float(self.am1.upper()), 1e-300)
         nterms = self.m + 1 + (1 if extra_shift else 0)  # terms (b' + i)^{k-1/2} <= (a-1)^{k-1/2}
@@ -262,22 +269,23 @@ class LerchHalf:
         if rw > self.rho:
             return None
         self._ensure_log()
+        _, K, F, dF, F1 = next(p for p in self._pieces if p[0] >= rw)
         mw = -w
         ex = (-self.a * w).exp()
         sq = mw.sqrt()  # principal: the cut of (-w)^{-1/2} is w in [0, inf), that is x in [1, inf)
         if m1:
-            t3 = self._log_tail(rw, False, True)
+            t3 = self._log_tail(rw, False, True, K)
             if t3 is None:
                 return None
             # Phi(e^w, 1/2, a - 1) = e^{-(a-1) w} (Gamma(1/2) (-w)^{-1/2} + F_{a-1}(w))
-            return None, None, ex * x * (self.gamma_half / sq + self.F1(w) + err(t3))
-        t1 = self._log_tail(rw, False, False)
-        t2 = self._log_tail(rw, True, False)
+            return None, None, ex * x * (self.gamma_half / sq + F1(w) + err(t3))
+        t1 = self._log_tail(rw, False, False, K)
+        t2 = self._log_tail(rw, True, False, K)
         if t1 is None or t2 is None:
             return None
-        p1 = ex * (self.gamma_half / sq + self.F(w) + err(t1))
+        p1 = ex * (self.gamma_half / sq + F(w) + err(t1))
         # Phi(e^w, -1/2, a) = e^{-a w} (Gamma(3/2) (-w)^{-3/2} + F'(w))
-        p2 = ex * (self.gamma_3half / (sq * mw) + self.dF(w) + err(t2))
+        p2 = ex * (self.gamma_3half / (sq * mw) + dF(w) + err(t2))
         return p1, p2, None
 
 
