@@ -127,6 +127,7 @@ class ArbLaw:
             self.sqc = self.cq.sqrt()
             self.a1 = 1 / self.cq  # a - 1 of the Lerch parameter a = 1 + 1/c
             self.a = 1 + self.a1
+            self._fast = {}  # precision -> LerchHalf
         else:
             self.d2_expr = activation.derivative ** 2
             self.d2 = compile_arb(self.d2_expr, (X,))
@@ -173,7 +174,9 @@ class ArbLaw:
             if x.imag.contains(0) and not (x.real < 1):
                 nan = acb(arb.nan(), arb.nan())
                 return nan, nan, nan, nan
-            fast = lerch_half_arb(self.a1, ctx.prec)
+            fast = self._fast.get(ctx.prec)
+            if fast is None:
+                fast = self._fast[ctx.prec] = lerch_half_arb(self.a1, ctx.prec)
             half = acb(arb(1) / 2)
             got = fast.values(x)
             if got is None:  # outside the regions of the fast route: Arb's own Lerch transcendent

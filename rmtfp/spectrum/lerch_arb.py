@@ -74,6 +74,14 @@ def _guarded(prec: int):
         ctx.prec = old
 
 
+def _err(t):
+    """The complex ball [-t, t] + [-t, t] i of a bound t (an arb)."""
+    from flint import acb, arb
+
+    e = arb(0, t.upper())
+    return acb(e, e)
+
+
 def _sum_poly(coeffs):
     from flint import acb_poly
     return acb_poly(coeffs)
@@ -122,6 +130,8 @@ class LerchHalf:
         self.p_half = _sum_poly([1 / s for s in roots])
         self.p_mhalf = _sum_poly(roots)
         self.p_half_m1 = _sum_poly([1 / self.am1.sqrt()] + [1 / s for s in roots[:-1]])
+        r = DIRECT_RADIUS
+        self._direct_err = tuple(_err(self._direct_tail(r, s, sh)) for s, sh in ((-0.5, 0.0), (0.5, 0.0), (-0.5, -1.0)))
 
     def _direct_tail(self, r: float, s_abs: float, shift: float):
         """Bound of sum_{n>=N} r^n (n + a + shift)^{s}, s = +-1/2 (s_abs sign given by the caller)."""
@@ -143,6 +153,7 @@ class LerchHalf:
         J = max(K, self.prec + 30)
         self.K = K
         m = max(int(math.floor(float(self.a.mid()) - 0.5)), 0)
+        self.m = m
         b = self.a - m
         delta = b - 1
         dl = float(abs(delta).upper())
@@ -203,16 +214,23 @@ class LerchHalf:
             if r <= self.rho:
                 Kr = min(K, self._terms(r))
                 F = arb_poly(c[:Kr + 1])
-                self._pieces.append((r, Kr, F, F.derivative(), arb_poly(c1[:Kr + 1])))
-        self.m = m
+                # truncation bounds at |w| = r hold for every |w| <= r (they increase with r)
+                tails = [_err(self._log_tail(r, d, e, Kr)) for d, e in ((False, False), (True, False), (False, True))]
+                self._pieces.append((r, Kr, F, F.derivative(), arb_poly(c1[:Kr + 1]), *tails))
         self.gamma_half = g
         self.gamma_3half = g / 2
 
     def _terms(self, r: float) -> int:
         """K such that the sums cut at K are good to 2^-(prec + 16) for |w| <= r (module doc)."""
         K = int(math.ceil((self.prec + 16) / -math.log2(r / (2 * math.pi))))
-        # the exp-type part m (a-1)^k r^k / k! must be small too: k > e (a-1) r
-        return max(K, int(math.ceil(math.e * (float(self.a.mid()) - 1) * r)) + 10)
+        # the exp-type part of the tail, ~ (m + 2) (a - 1)^{+-1/2} x^K / K!, x = (a - 1) r, must be as small
+        A1 = max(float(self.am1.upper()), 1e-300)
+        x = A1 * r
+        K = max(K, int(math.ceil(2 * x)) + 1)
+        scale = math.log(2 * (float(self.a.upper()) + 2)) + 0.5 * abs(math.log(A1))
+        while K * math.log(x) - math.lgamma(K + 1) + scale > -(self.prec + 16) * math.log(2):
+            K += 1
+        return K
 
     def _log_tail(self, r: float, derivative: bool, extra_shift: bool, K: int):
         """Bound of the k-sum beyond K at |w| <= r (module doc)."""
@@ -250,18 +268,12 @@ class LerchHalf:
         return None if got is None else got[2]
 
     def _eval(self, x, m1: bool):
-        from flint import acb, arb
-
-        def err(t):
-            e = arb(0, t.upper())
-            return acb(e, e)
-
         r = float(abs(x).upper())
         if r <= DIRECT_RADIUS:
+            e1, e2, e3 = self._direct_err  # the bounds at |x| = 1/2 hold for every |x| <= 1/2
             if m1:
-                return None, None, self.p_half_m1(x) + err(self._direct_tail(r, -0.5, -1.0))
-            return (self.p_half(x) + err(self._direct_tail(r, -0.5, 0.0)),
-                    self.p_mhalf(x) + err(self._direct_tail(r, 0.5, 0.0)), None)
+                return None, None, self.p_half_m1(x) + e3
+            return self.p_half(x) + e1, self.p_mhalf(x) + e2, None
         if x.imag.contains(0) and not (x.real > 0 and x.real < 1):
             return None  # the cut [1, inf) or the cut of log x (Phi is analytic there, the principal log is not)
         w = x.log()
@@ -269,23 +281,16 @@ class LerchHalf:
         if rw > self.rho:
             return None
         self._ensure_log()
-        _, K, F, dF, F1 = next(p for p in self._pieces if p[0] >= rw)
+        _, K, F, dF, F1, t1, t2, t3 = next(p for p in self._pieces if p[0] >= rw)
         mw = -w
         ex = (-self.a * w).exp()
         sq = mw.sqrt()  # principal: the cut of (-w)^{-1/2} is w in [0, inf), that is x in [1, inf)
         if m1:
-            t3 = self._log_tail(rw, False, True, K)
-            if t3 is None:
-                return None
             # Phi(e^w, 1/2, a - 1) = e^{-(a-1) w} (Gamma(1/2) (-w)^{-1/2} + F_{a-1}(w))
-            return None, None, ex * x * (self.gamma_half / sq + F1(w) + err(t3))
-        t1 = self._log_tail(rw, False, False, K)
-        t2 = self._log_tail(rw, True, False, K)
-        if t1 is None or t2 is None:
-            return None
-        p1 = ex * (self.gamma_half / sq + F(w) + err(t1))
+            return None, None, ex * x * (self.gamma_half / sq + F1(w) + t3)
+        p1 = ex * (self.gamma_half / sq + F(w) + t1)
         # Phi(e^w, -1/2, a) = e^{-a w} (Gamma(3/2) (-w)^{-3/2} + F'(w))
-        p2 = ex * (self.gamma_3half / (sq * mw) + dF(w) + err(t2))
+        p2 = ex * (self.gamma_3half / (sq * mw) + dF(w) + t2)
         return p1, p2, None
 
 
