@@ -177,9 +177,9 @@ class ArbLaw:
             fast = self._fast.get(ctx.prec)
             if fast is None:
                 fast = self._fast[ctx.prec] = lerch_half_arb(self.a1, ctx.prec)
-            half = acb(arb(1) / 2)
             got = fast.values(x)
             if got is None:  # outside the regions of the fast route: Arb's own Lerch transcendent
+                half = acb(arb(1) / 2)
                 got = acb.lerch_phi(x, half, acb(self.a)), acb.lerch_phi(x, -half, acb(self.a))
             ph, ph1 = got
             Bu = self.amp * ph / self.sqc
@@ -188,7 +188,7 @@ class ArbLaw:
             if need_a and abs((1 + B).mid()) < 0.125:
                 ph0 = fast.value_m1(x)
                 if ph0 is None:
-                    ph0 = acb.lerch_phi(x, half, acb(self.a1))
+                    ph0 = acb.lerch_phi(x, acb(arb(1) / 2), acb(self.a1))
                 A = ph0 / self.sqc
             else:
                 A = 1 + B

@@ -294,7 +294,7 @@ class LerchHalf:
         return p1, p2, None
 
 
-#: precomputations are made at a multiple of this many bits and used at any lower precision
+#: precomputations are made at a multiple of this many bits (64 up to 128 bits) and used at any lower precision
 _PREC_STEP = 128
 _CACHE: dict = {}
 
@@ -303,9 +303,11 @@ def lerch_half_arb(a_minus_1, prec: int) -> LerchHalf:
     """A cached :class:`LerchHalf` for a = 1 + ``a_minus_1`` (a ball) good to ``prec`` bits.
 
     Keyed by the ball's exact midpoint and radius and by ``prec`` rounded up
-    to a multiple of 128 bits (a precomputation serves every lower precision).
+    to a multiple of 64 bits up to 128, of 128 bits above (a precomputation
+    serves every lower precision).
     """
-    p = -(-int(prec) // _PREC_STEP) * _PREC_STEP
+    step = 64 if prec <= 128 else _PREC_STEP  # the 64-bit path-following and proofs get a precomputation of their own
+    p = -(-int(prec) // step) * step
     key = (a_minus_1.mid().man_exp(), a_minus_1.rad().man_exp(), p)
     got = _CACHE.get(key)
     if got is None:
