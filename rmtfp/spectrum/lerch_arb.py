@@ -48,8 +48,9 @@ Elsewhere (|x| > 1/2 and |log x| > rho)
 
 from __future__ import annotations
 
-import contextlib
 import math
+
+from .arb_common import workprec
 
 __all__ = ["LerchHalf", "lerch_half_arb", "RHO", "RHO_LOW_PREC", "DIRECT_RADIUS"]
 
@@ -59,19 +60,7 @@ RHO_LOW_PREC = 5.5
 #: radius in x of the defining series
 DIRECT_RADIUS = 0.5
 _ZETA_3_2 = 2.6124  # zeta(3/2) = 2.61237..., rounded up
-
-
-@contextlib.contextmanager
-def _guarded(prec: int):
-    """python-flint at ``prec`` + 20 guard bits inside the block."""
-    from flint import ctx
-
-    old = ctx.prec
-    ctx.prec = int(prec) + 20
-    try:
-        yield
-    finally:
-        ctx.prec = old
+_GUARD = 20  # guard bits of the one-time work
 
 
 def _err(t):
@@ -80,11 +69,6 @@ def _err(t):
 
     e = arb(0, t.upper())
     return acb(e, e)
-
-
-def _sum_poly(coeffs):
-    from flint import acb_poly
-    return acb_poly(coeffs)
 
 
 class LerchHalf:
@@ -100,7 +84,7 @@ class LerchHalf:
         self.prec = int(prec)
         self.rho = RHO if self.prec > 256 else RHO_LOW_PREC
         self._log_ready = False
-        with _guarded(self.prec):
+        with workprec(self.prec + _GUARD):
             if a_minus_1 is not None:
                 self.am1 = a_minus_1 if isinstance(a_minus_1, arb) else arb(a_minus_1)
                 self.a = 1 + self.am1
@@ -114,22 +98,22 @@ class LerchHalf:
     def _ensure_log(self):
         """The expansion in log x is built on first use (its zeta values are most of the one-time cost)."""
         if not self._log_ready:
-            with _guarded(self.prec):
+            with workprec(self.prec + _GUARD):
                 self._logseries()
             self._log_ready = True
 
     # ---------------------------------------------------------------- |x| <= 1/2
     def _direct(self):
-        from flint import arb
+        from flint import arb, arb_poly
 
         # r^N (N + a)^{1/2} <= 2^-(prec + 10) at r = 1/2
         bits = self.prec + 10 + 0.5 * math.log2(self.prec + 10 + float(self.a.mid()) + 1)
         n = int(math.ceil(bits / -math.log2(DIRECT_RADIUS))) + 2
         self.n_direct = n
         roots = [(arb(k) + self.a).sqrt() for k in range(n)]  # sqrt(n + a)
-        self.p_half = _sum_poly([1 / s for s in roots])
-        self.p_mhalf = _sum_poly(roots)
-        self.p_half_m1 = _sum_poly([1 / self.am1.sqrt()] + [1 / s for s in roots[:-1]])
+        self.p_half = arb_poly([1 / s for s in roots])
+        self.p_mhalf = arb_poly(roots)
+        self.p_half_m1 = arb_poly([1 / self.am1.sqrt()] + [1 / s for s in roots[:-1]])
         r = DIRECT_RADIUS
         self._direct_err = tuple(_err(self._direct_tail(r, s, sh)) for s, sh in ((-0.5, 0.0), (0.5, 0.0), (-0.5, -1.0)))
 
@@ -151,7 +135,6 @@ class LerchHalf:
 
         K = self._terms(self.rho)
         J = max(K, self.prec + 30)
-        self.K = K
         m = max(int(math.floor(float(self.a.mid()) - 0.5)), 0)
         self.m = m
         b = self.a - m
@@ -177,7 +160,7 @@ class LerchHalf:
         for j in range(1, J + 1):
             e.append(e[-1] * md / j)
         prod = arb_poly(Y) * arb_poly(e)
-        coeffs = prod.coeffs() if hasattr(prod, "coeffs") else list(prod)
+        coeffs = prod.coeffs()
         zb = []
         gk = g
         fact = arb(1)
@@ -197,7 +180,6 @@ class LerchHalf:
                 fact = fact * k
                 pw = [p * (b + i) for i, p in enumerate(pw)]
             c.append((zb[k] - sum(pw, arb(0))) / fact)
-        self.c = c
         # a - 1: zeta(1/2 - k, a - 1) = zeta(1/2 - k, a) + (a - 1)^{k - 1/2}
         am1b = self.am1
         t = 1 / am1b.sqrt()
@@ -208,7 +190,7 @@ class LerchHalf:
                 fact = fact * k
                 t = t * am1b
             c1.append(c[k] + t / fact)
-        # the sums cut where |w| <= r needs them (the tail bound is taken at the actual |w|)
+        # the sums cut where |w| <= r needs them, each with its truncation bounds at |w| = r
         self._pieces = []
         for r in sorted({1.5, 3.0, 4.5, self.rho}):
             if r <= self.rho:
