@@ -45,7 +45,9 @@ def test_values_contain_arb_lerch_phi(a1_str, prec):
         a = 1 + a1
         L = LerchHalf(None, prec, a_minus_1=a1)
         fast = 0
-        for z in _points(rng, 24):
+        # random points, and points inside the log region whatever its radius (it shrinks for large a)
+        inner = [cmath.exp(0.9 * L.rho * cmath.exp(1j * th)) for th in (-2.5, -1.5, -0.5, 0.5, 1.5, 2.5)]
+        for z in _points(rng, 24) + inner:
             x = acb(z)
             got = L.values(x)
             m1 = L.value_m1(x)
@@ -186,3 +188,34 @@ def test_every_truncation_radius_at_its_edges(prec):
                 for g, s in zip(got, (HALF, -HALF)):
                     assert g.overlaps(_ref(x, s, 1 + a1)), (r, f)
                     assert g.rel_accuracy_bits() >= prec - 20 - 2 * 1.4427 * 1.56 * r  # as in the first test
+
+
+def test_large_a_shrinks_the_log_region_and_keeps_the_digits():
+    """a ~ 100 (small q*: erf at sigma_w2 = 0.6, sigma_b2 = 0.001): e^{-a w} against terms e^{a |w|} would cost
+    ~2 a |w| log2(e) bits, so the log region shrinks to a loss of at most 64 bits, evaluated with those bits as
+    guard: the values keep the working precision (20 guard bits) and contain Arb's own.  a is exact here (a ball
+    of a is widened by the same factor: ball arithmetic does not see the cancellation)."""
+    with workprec(128):
+        a1 = arb(100.625)  # exact in binary
+        L = LerchHalf(None, 128, a_minus_1=a1)
+        assert L.rho <= 64 / (2 * math.log2(math.e) * 101.625) * (1 + 1e-12)
+        for z in (cmath.exp(0.9 * L.rho * cmath.exp(1j * th)) for th in (-2.0, 0.0001, 2.0)):
+            got = L.values(acb(z))
+            assert got is not None
+            for g, s in zip(got, (HALF, -HALF)):
+                assert g.overlaps(_ref(acb(z), s, 1 + a1))
+                assert g.rel_accuracy_bits() >= 128 - 20
+        assert L.values(acb(cmath.exp(1.2 * L.rho * 1j))) is None  # beyond: acb.lerch_phi
+
+
+def test_erf_flint_at_small_q_star_agrees_with_mpmath():
+    """erf at q* = 0.0025 (a = 1 + 1/(4 q*) ~ 101): the flint route converges and agrees with the mpmath route."""
+    from rmtfp import density
+
+    kw = dict(sigma_w2=0.6, sigma_b2=0.001)
+    a = density([0.3, 1.0], "erf", 2, dps=30, backend="flint", **kw)
+    b = density([0.3, 1.0], "erf", 2, dps=30, backend="mpmath", **kw)
+    assert a.converged and b.converged
+    with mpmath.workdps(30):
+        for x, y in zip(a.density, b.density):
+            assert abs(x - y) <= abs(y) * mpmath.mpf(10) ** -27  # as test_flint_dps_agrees_with_mpmath_dps

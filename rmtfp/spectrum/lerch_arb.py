@@ -42,6 +42,12 @@ at low precision (the path-following and the proofs, 64 bits) costs little.
 The sums are also kept cut at the K that the radii 1.5, 3 and 4.5 need, and
 an evaluation at |log x| = r uses the shortest one whose radius is >= r (its
 truncation bound taken at r).
+The factor e^{-a w} meets terms of size up to e^{a |w|}: up to 2 a |w| log2 e
+bits cancel.  The radius is therefore also capped at 64 such bits
+(rho <= 64 / (2 a log2 e): it shrinks for large a, i.e. small q*), the
+one-time work carries them as guard bits, and an evaluation losing more than
+16 of them runs at that many more bits.  (On a ball of a the result widens by
+the same factor: ball arithmetic does not see the cancellation.)
 Elsewhere (|x| > 1/2 and |log x| > rho)
 :meth:`LerchHalf.phi` returns None and the caller uses ``acb.lerch_phi``.
 """
@@ -61,6 +67,13 @@ RHO_LOW_PREC = 5.5
 DIRECT_RADIUS = 0.5
 _ZETA_3_2 = 2.6124  # zeta(3/2) = 2.61237..., rounded up
 _GUARD = 20  # guard bits of the one-time work
+#: bits the log expansion may lose to the factor e^{-a w} against terms of size e^{a |w|} (at most
+#: 2 a |w| log2 e); the region shrinks for large a so that this stays below _MAX_LOSS (acb.lerch_phi beyond)
+_MAX_LOSS = 64
+#: of those, the bits the callers' own guard bits absorb (flint dps: 10 digits; proofs: balls); beyond, the
+#: evaluation runs at that many more bits
+_FREE_LOSS = 16
+_LOG2E = math.log2(math.e)
 
 
 def _err(t):
@@ -82,7 +95,6 @@ class LerchHalf:
         from flint import arb
 
         self.prec = int(prec)
-        self.rho = RHO if self.prec > 256 else RHO_LOW_PREC
         self._log_ready = False
         with workprec(self.prec + _GUARD):
             if a_minus_1 is not None:
@@ -94,11 +106,17 @@ class LerchHalf:
             if not (self.am1 > 0):
                 raise ValueError(f"a must be > 1 (a ball above 1), got {self.a}")
             self._direct()
+        rho = RHO if self.prec > 256 else RHO_LOW_PREC
+        self.rho = min(rho, _MAX_LOSS / (2 * _LOG2E * float(self.a.upper())))
+
+    def _loss(self, r: float) -> int:
+        """Bits the log expansion may lose at |log x| = r (module doc): 2 a r log2 e."""
+        return int(math.ceil(2 * _LOG2E * float(self.a.upper()) * r))
 
     def _ensure_log(self):
         """The expansion in log x is built on first use (its zeta values are most of the one-time cost)."""
         if not self._log_ready:
-            with workprec(self.prec + _GUARD):
+            with workprec(self.prec + _GUARD + self._loss(self.rho)):
                 self._logseries()
             self._log_ready = True
 
@@ -203,14 +221,15 @@ class LerchHalf:
         self.gamma_3half = g / 2
 
     def _terms(self, r: float) -> int:
-        """K such that the sums cut at K are good to 2^-(prec + 16) for |w| <= r (module doc)."""
-        K = int(math.ceil((self.prec + 16) / -math.log2(r / (2 * math.pi))))
+        """K such that the sums cut at K are good to 2^-(prec + 16 + loss) for |w| <= r (module doc)."""
+        bits = self.prec + 16 + self._loss(r)
+        K = int(math.ceil(bits / -math.log2(r / (2 * math.pi))))
         # the exp-type part of the tail, ~ (m + 2) (a - 1)^{+-1/2} x^K / K!, x = (a - 1) r, must be as small
         A1 = max(float(self.am1.upper()), 1e-300)
         x = A1 * r
         K = max(K, int(math.ceil(2 * x)) + 1)
         scale = math.log(2 * (float(self.a.upper()) + 2)) + 0.5 * abs(math.log(A1))
-        while K * math.log(x) - math.lgamma(K + 1) + scale > -(self.prec + 16) * math.log(2):
+        while K * math.log(x) - math.lgamma(K + 1) + scale > -bits * math.log(2):
             K += 1
         return K
 
@@ -250,6 +269,8 @@ class LerchHalf:
         return None if got is None else got[2]
 
     def _eval(self, x, m1: bool):
+        from flint import ctx
+
         r = float(abs(x).upper())
         if r <= DIRECT_RADIUS:
             e1, e2, e3 = self._direct_err  # the bounds at |x| = 1/2 hold for every |x| <= 1/2
@@ -264,6 +285,13 @@ class LerchHalf:
             return None
         self._ensure_log()
         _, K, F, dF, F1, t1, t2, t3 = next(p for p in self._pieces if p[0] >= rw)
+        extra = self._loss(rw) - _FREE_LOSS
+        if extra <= 0:
+            return self._log_values(x, w, m1, F, dF, F1, t1, t2, t3)
+        with workprec(ctx.prec + extra):  # the bits e^{-a w} cancels (module doc), log x included
+            return self._log_values(x, x.log(), m1, F, dF, F1, t1, t2, t3)
+
+    def _log_values(self, x, w, m1, F, dF, F1, t1, t2, t3):
         mw = -w
         ex = (-self.a * w).exp()
         sq = mw.sqrt()  # principal: the cut of (-w)^{-1/2} is w in [0, inf), that is x in [1, inf)
