@@ -119,6 +119,69 @@ def test_wide_ball_of_x_is_enclosed():
                 assert got[0].overlaps(ref)
 
 
+def _ball(z: complex, r: float):
+    return acb(arb(z.real, r), arb(z.imag, r))
+
+
+def _ball_points(z: complex, r: float):
+    """The centre, the corners and edge midpoints (pulled in by 1e-3 relative), and 8 random points of the square."""
+    rng = np.random.default_rng(3)
+    s = 0.999 * r
+    pts = [z] + [z + complex(i * s, j * s) for i in (-1, 0, 1) for j in (-1, 0, 1) if i or j]
+    return pts + [z + complex(*rng.uniform(-s, s, 2)) for _ in range(8)]
+
+
+# centres in the direct region (|x| <= 1/2) and in the log region, next to the negative axis and near x = 1
+_CENTRES = (0.3 + 0.1j, -0.4 - 0.2j, -0.49 - 0.52j, -1.66 - 1.18j, -3.7 - 2.45j, 0.21 - 0.46j, 2.0 - 1.5j,
+            1.1 + 0.05j, 0.8 - 0.3j, -6.0 - 0.5j)
+
+
+@pytest.mark.parametrize("a1_str, prec", [("0.558754", 64), ("2.7", 64), ("0.558754", 200), ("26.3", 128)])
+@pytest.mark.parametrize("rel", [1e-4, 1e-2])
+def test_centred_form_on_wide_balls_contains_every_point(a1_str, prec, rel):
+    """The centred form on a wide ball X (the certified route's Krawczyk balls): Phi(y, +-1/2, a) and
+    Phi(y, 1/2, a - 1) by Arb's own acb.lerch_phi at points y of X (corners, edges, random) lie in the balls."""
+    with workprec(prec):
+        a1 = arb(a1_str)
+        L = LerchHalf(None, prec, a_minus_1=a1)
+        served = 0
+        for z in _CENTRES:
+            r = rel * abs(z)
+            X = _ball(z, r)
+            got = L.values(X)
+            if got is None:
+                continue  # beyond the fast regions (large a: small log region)
+            served += 1
+            m1 = L.value_m1(X)
+            for y in _ball_points(z, r):
+                refs = (_ref(acb(y), HALF, 1 + a1), _ref(acb(y), -HALF, 1 + a1), _ref(acb(y), HALF, a1))
+                for g, ref in zip((*got, m1), refs):
+                    assert g.contains(ref), (z, y, g, ref)
+        assert served >= 4
+
+
+@pytest.mark.parametrize("z", _CENTRES)
+def test_centred_form_is_first_order_tight(z):
+    """At a small ball (radius 1e-5 |x|) the radius of the values is that of the exact image to first order:
+    at most 3 |dPhi/dx(x)| r sqrt(2) (sqrt(2) the corner of the square; a factor up to sqrt(2) from the product
+    of the rectangles dPhi(X) (X - x_c), and 1.5 for the map to w = log x and the second-order terms).
+    Horner on the ball instead gives 5-50 times that here (the terms of the log expansion cancel)."""
+    with workprec(64):
+        a1 = arb("0.558754")
+        L = LerchHalf(None, 64, a_minus_1=a1)
+        r = 1e-5 * abs(z)
+        got = L.values(_ball(z, r))
+        m1 = L.value_m1(_ball(z, r))
+        # dPhi(x, s, a)/dx = (Phi(x, s - 1, a) - a Phi(x, s, a)) / x, at the centre by Arb
+        x, a = acb(z), 1 + a1
+        p_h, p_mh = _ref(x, HALF, a), _ref(x, -HALF, a)
+        derivs = ((p_mh - a * p_h) / x, (_ref(x, -3 * HALF, a) - a * p_mh) / x,
+                  (_ref(x, -HALF, a1) - a1 * _ref(x, HALF, a1)) / x)
+        for g, dphi in zip((*got, m1), derivs):
+            rad = float(max(g.real.rad(), g.imag.rad()))
+            assert rad <= 3 * abs(complex(dphi.mid())) * r * math.sqrt(2), (z, g, dphi)
+
+
 def test_a_ball_and_cache():
     """a may be a ball (q* enclosed); the cache returns one object per (a, precision step)."""
     with workprec(100):

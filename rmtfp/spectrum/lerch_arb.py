@@ -132,6 +132,7 @@ class LerchHalf:
         self.p_half = arb_poly([1 / s for s in roots])
         self.p_mhalf = arb_poly(roots)
         self.p_half_m1 = arb_poly([1 / self.am1.sqrt()] + [1 / s for s in roots[:-1]])
+        self.dp = tuple(p.derivative() for p in (self.p_half, self.p_mhalf, self.p_half_m1))  # centred form
         r = DIRECT_RADIUS
         self._direct_err = tuple(_err(self._direct_tail(r, s, sh)) for s, sh in ((-0.5, 0.0), (0.5, 0.0), (-0.5, -1.0)))
 
@@ -216,9 +217,11 @@ class LerchHalf:
                 F = arb_poly(c[:Kr + 1])
                 # truncation bounds at |w| = r hold for every |w| <= r (they increase with r)
                 tails = [_err(self._log_tail(r, d, e, Kr)) for d, e in ((False, False), (True, False), (False, True))]
-                self._pieces.append((r, Kr, F, F.derivative(), arb_poly(c1[:Kr + 1]), *tails))
+                dF, F1 = F.derivative(), arb_poly(c1[:Kr + 1])
+                self._pieces.append((r, Kr, (F, dF, F1), (dF, dF.derivative(), F1.derivative()), *tails))
         self.gamma_half = g
         self.gamma_3half = g / 2
+        self.gamma_5half = 3 * g / 4
 
     def _terms(self, r: float) -> int:
         """K such that the sums cut at K are good to 2^-(prec + 16 + loss) for |w| <= r (module doc)."""
@@ -275,8 +278,8 @@ class LerchHalf:
         if r <= DIRECT_RADIUS:
             e1, e2, e3 = self._direct_err  # the bounds at |x| = 1/2 hold for every |x| <= 1/2
             if m1:
-                return None, None, self.p_half_m1(x) + e3
-            return self.p_half(x) + e1, self.p_mhalf(x) + e2, None
+                return None, None, _centred(self.p_half_m1, self.dp[2], x) + e3
+            return _centred(self.p_half, self.dp[0], x) + e1, _centred(self.p_mhalf, self.dp[1], x) + e2, None
         if x.imag.contains(0) and not (x.real > 0 and x.real < 1):
             return None  # the cut [1, inf) or the cut of log x (Phi is analytic there, the principal log is not)
         w = x.log()
@@ -284,24 +287,74 @@ class LerchHalf:
         if rw > self.rho:
             return None
         self._ensure_log()
-        _, K, F, dF, F1, t1, t2, t3 = next(p for p in self._pieces if p[0] >= rw)
+        piece = next(p for p in self._pieces if p[0] >= rw)
         extra = self._loss(rw) - _FREE_LOSS
         if extra <= 0:
-            return self._log_values(x, w, m1, F, dF, F1, t1, t2, t3)
+            return self._log_values(x, w, m1, piece)
         with workprec(ctx.prec + extra):  # the bits e^{-a w} cancels (module doc), log x included
-            return self._log_values(x, x.log(), m1, F, dF, F1, t1, t2, t3)
+            return self._log_values(x, x.log(), m1, piece)
 
-    def _log_values(self, x, w, m1, F, dF, F1, t1, t2, t3):
+    def _log_values(self, x, w, m1, piece):
+        """The log expansion (module doc) at w = log x.
+
+        With P the polynomial (truncated) part, Phi(e^w, 1/2, a) = f(w) + e^{-a w} T(w), f(w) = e^{-a w} h(w),
+        h(w) = Gamma(1/2) (-w)^{-1/2} + P(w), |T| <= t1; f' = e^{-a w} (h' - a h), h' = Gamma(3/2) (-w)^{-3/2} +
+        P'(w) the bracket of Phi(e^w, -1/2, a), whose own derivative is Gamma(5/2) (-w)^{-5/2} + P''(w).  On a
+        wide ball W of w, f is taken in the centred form (:func:`_centred_exp`): the terms of P, up to e^{a |w|}
+        in size, cancel to |e^{a w} Phi|, and Horner on W would carry their sum of moduli into the radius.
+        """
+        _, _, (F, dF, F1), (_, ddF, dF1), t1, t2, t3 = piece
         mw = -w
-        ex = (-self.a * w).exp()
         sq = mw.sqrt()  # principal: the cut of (-w)^{-1/2} is w in [0, inf), that is x in [1, inf)
+        g1, g3, g5 = self.gamma_half, self.gamma_3half, self.gamma_5half
+        # the centred form needs h analytic on the rectangle W: W must miss the cut [0, inf)
+        if _is_wide(w) and (w.real < 0 or not w.imag.contains(0)):
+            from flint import acb
+
+            wc = acb(w.mid())
+            mc = -wc
+            sc = mc.sqrt()
+            if m1:
+                # Phi(e^w, 1/2, a - 1) = e^{-(a-1) w} (Gamma(1/2) (-w)^{-1/2} + F_{a-1}(w) + T3)
+                return None, None, _centred_exp(self.am1, w, wc, g1 / sc + F1(wc), g3 / (sq * mw) + dF1(w), t3)
+            h1w = g3 / (sq * mw) + dF(w)
+            return (_centred_exp(self.a, w, wc, g1 / sc + F(wc), h1w, t1),
+                    _centred_exp(self.a, w, wc, g3 / (sc * mc) + dF(wc), g5 / (sq * mw * mw) + ddF(w), t2), None)
+        ex = (-self.a * w).exp()
         if m1:
-            # Phi(e^w, 1/2, a - 1) = e^{-(a-1) w} (Gamma(1/2) (-w)^{-1/2} + F_{a-1}(w))
-            return None, None, ex * x * (self.gamma_half / sq + F1(w) + t3)
-        p1 = ex * (self.gamma_half / sq + F(w) + t1)
-        # Phi(e^w, -1/2, a) = e^{-a w} (Gamma(3/2) (-w)^{-3/2} + F'(w))
-        p2 = ex * (self.gamma_3half / (sq * mw) + dF(w) + t2)
-        return p1, p2, None
+            return None, None, ex * x * (g1 / sq + F1(w) + t3)
+        return ex * (g1 / sq + F(w) + t1), ex * (g3 / (sq * mw) + dF(w) + t2), None
+
+
+def _centred_exp(c, w, wc, hc, dh, t):
+    """e^{-c w} (h(w) + T) on the ball w: e^{-c w_c} h(w_c) + f'(w) (w - w_c) + e^{-c w} t (:func:`_centred`).
+
+    ``hc``: h at the centre w_c; ``dh``: h' on the ball w; |T| <= t.  f = e^{-c w} h, f' = e^{-c w} (h' - c h),
+    with h on the ball enclosed by h(w_c) + h'(w) (w - w_c).
+    """
+    d = w - wc
+    ex = (-c * w).exp()
+    return (-c * wc).exp() * hc + ex * (dh - c * (hc + dh * d)) * d + ex * t
+
+
+def _is_wide(x) -> bool:
+    """Whether the ball x is wide enough for the centred form to pay (radius above 2^-40 of |x| + 1)."""
+    return float(max(x.real.rad(), x.imag.rad())) > 1e-12 * (1 + float(abs(x.mid()).mid()))
+
+
+def _centred(p, dp, x):
+    """p(x) on a ball x (p a polynomial, dp its derivative): the centred form p(x_c) + dp(x) (x - x_c) when x is
+    wide, else p(x).
+
+    For every point y of the rectangle x, p(y) - p(x_c) = (y - x_c) times the mean of p' over the segment
+    [x_c, y], which lies in the rectangle x; that mean lies in the rectangle dp(x) (convex).  Horner on the
+    ball x instead bounds the radius by the sum of the moduli of the terms of p', much larger where they cancel.
+    """
+    if not _is_wide(x):
+        return p(x)
+    from flint import acb
+    xc = acb(x.mid())
+    return p(xc) + dp(x) * (x - xc)
 
 
 #: precomputations are made at a multiple of this many bits (64 up to 128 bits) and used at any lower precision
