@@ -125,6 +125,8 @@ def _ball(z: complex, r: float):
 
 def _ball_points(z: complex, r: float):
     """The centre, the corners and edge midpoints (pulled in by 1e-3 relative), and 8 random points of the square."""
+    if r == 0:
+        return [z]
     rng = np.random.default_rng(3)
     s = 0.999 * r
     pts = [z] + [z + complex(i * s, j * s) for i in (-1, 0, 1) for j in (-1, 0, 1) if i or j]
@@ -137,10 +139,11 @@ _CENTRES = (0.3 + 0.1j, -0.4 - 0.2j, -0.49 - 0.52j, -1.66 - 1.18j, -3.7 - 2.45j,
 
 
 @pytest.mark.parametrize("a1_str, prec", [("0.558754", 64), ("2.7", 64), ("0.558754", 200), ("26.3", 128)])
-@pytest.mark.parametrize("rel", [1e-4, 1e-2])
+@pytest.mark.parametrize("rel", [0.0, 1e-4, 1e-2])
 def test_centred_form_on_wide_balls_contains_every_point(a1_str, prec, rel):
-    """The centred form on a wide ball X (the certified route's Krawczyk balls): Phi(y, +-1/2, a) and
-    Phi(y, 1/2, a - 1) by Arb's own acb.lerch_phi at points y of X (corners, edges, random) lie in the balls."""
+    """The centred form on a wide ball X (the certified route's Krawczyk balls): Phi(y, +-1/2, a),
+    Phi(y, 1/2, a - 1) and Phi(y, -3/2, a) (values2, for second derivatives) by Arb's own acb.lerch_phi at points y
+    of X (corners, edges, random; rel = 0: the point itself) lie in the balls."""
     with workprec(prec):
         a1 = arb(a1_str)
         L = LerchHalf(None, prec, a_minus_1=a1)
@@ -153,10 +156,14 @@ def test_centred_form_on_wide_balls_contains_every_point(a1_str, prec, rel):
                 continue  # beyond the fast regions (large a: small log region)
             served += 1
             m1 = L.value_m1(X)
+            got2 = L.values2(X)
+            for g, g2 in zip(got, got2):  # the same balls: same midpoints and radii
+                assert g.mid() == g2.mid() and g.real.rad() == g2.real.rad() and g.imag.rad() == g2.imag.rad()
             for y in _ball_points(z, r):
-                refs = (_ref(acb(y), HALF, 1 + a1), _ref(acb(y), -HALF, 1 + a1), _ref(acb(y), HALF, a1))
-                for g, ref in zip((*got, m1), refs):
-                    assert g.contains(ref), (z, y, g, ref)
+                refs = (_ref(acb(y), HALF, 1 + a1), _ref(acb(y), -HALF, 1 + a1), _ref(acb(y), HALF, a1),
+                        _ref(acb(y), -3 * HALF, 1 + a1))
+                for g, ref in zip((*got, m1, got2[2]), refs):
+                    assert g.overlaps(ref) if r == 0 else g.contains(ref), (z, y, g, ref)
         assert served >= 4
 
 

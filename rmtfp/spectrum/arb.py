@@ -23,6 +23,8 @@ w keep their relative accuracy where w is close to -1 or to -P(D^2 > 0)
 ``gaussian`` laws (erf-type, phi'^2 = a exp(-alpha x^2)), with c = 2 alpha q
     A = Phi(a u, 1/2, 1/c) / sqrt(c), B = a u Phi(a u, 1/2, 1 + 1/c) / sqrt(c),
     B' = a (Phi(a u, -1/2, 1 + 1/c) - Phi(a u, 1/2, 1 + 1/c) / c) / sqrt(c),
+    and for second derivatives (x = a u, a' = 1 + 1/c; x dPhi(x, s, a')/dx = Phi(x, s - 1, a') - a' Phi(x, s, a'))
+    u B'' = a ((Phi(x, -3/2, a') - a' Phi(x, -1/2, a')) - (Phi(x, -1/2, a') - a' Phi(x, 1/2, a')) / c) / sqrt(c),
     Phi the Lerch transcendent, by :mod:`rmtfp.spectrum.lerch_arb` (one-time
     precomputation per precision, then polynomials) for |x| <= 1/2 and
     |log x| <= 4.5, by ``acb.lerch_phi`` elsewhere;
@@ -145,11 +147,13 @@ class ArbLaw:
             return self.amp**k / (1 + k * self.cq).sqrt()
         return _gauss_expect(lambda g, an: self.d2(self.sq * g, analytic=an) ** k, self.d2_expr ** k, 0, self.sq)
 
-    def evaluate(self, u, need_a: bool = True):
+    def evaluate(self, u, need_a: bool = True, second: bool = False):
         """(A(u), B(u), B'(u), B(u)/u) as acb balls; non-finite balls where u touches the cut of m_K.
 
         B/u = E[D^2/(1 - u D^2)] is computed as such (not by a division), so
-        that u B'/B keeps its accuracy on wide balls of u.
+        that u B'/B keeps its accuracy on wide balls of u.  ``second``: a fifth
+        ball u B''(u) = E[2 u D^4 / (1 - u D^2)^3] (None for ``generic`` laws),
+        for the second derivative of the spectral equation.
         """
         from flint import acb, arb, ctx
 
@@ -158,30 +162,33 @@ class ArbLaw:
             B = acb(0)
             dB = acb(0)
             Bu = acb(0)
+            ddB = acb(0)
             for p, v in zip(self.probs, self.values):
                 vu = v * u
                 inv = 1 / (1 - vu)
                 A += p * inv
                 dB += p * v * inv * inv
                 Bu += p * v * inv
+                if second:
+                    ddB += 2 * p * v * vu * inv ** 3
                 if abs(vu.mid()) < 0.5:
                     B += p * vu * inv
                 else:
                     B += p * (inv - 1)
-            return A, B, dB, Bu
+            return (A, B, dB, Bu, ddB) if second else (A, B, dB, Bu)
         if self.kind == "gaussian":
             x = self.amp * u
             if x.imag.contains(0) and not (x.real < 1):
                 nan = acb(arb.nan(), arb.nan())
-                return nan, nan, nan, nan
+                return (nan,) * (5 if second else 4)
             fast = self._fast.get(ctx.prec)
             if fast is None:
                 fast = self._fast[ctx.prec] = lerch_half_arb(self.a1, ctx.prec)
-            got = fast.values(x)
+            got = fast.values2(x) if second else fast.values(x)
             if got is None:  # outside the regions of the fast route: Arb's own Lerch transcendent
-                half = acb(arb(1) / 2)
-                got = acb.lerch_phi(x, half, acb(self.a)), acb.lerch_phi(x, -half, acb(self.a))
-            ph, ph1 = got
+                a = acb(self.a)
+                got = tuple(acb.lerch_phi(x, acb(arb(s) / 2), a) for s in ((1, -1, -3) if second else (1, -1)))
+            ph, ph1 = got[:2]
             Bu = self.amp * ph / self.sqc
             B = u * Bu
             dB = self.amp * (ph1 - ph / self.cq) / self.sqc
@@ -192,7 +199,14 @@ class ArbLaw:
                 A = ph0 / self.sqc
             else:
                 A = 1 + B
-            return A, B, dB, Bu
+            if not second:
+                return A, B, dB, Bu
+            # u B'' = A ((Phi(x, -3/2, a) - a Phi(x, -1/2, a)) - (a - 1) (Phi(x, -1/2, a) - a Phi(x, 1/2, a))) / sqrt(c)
+            # (x dPhi(x, s, a)/dx = Phi(x, s - 1, a) - a Phi(x, s, a), x = A u)
+            ddB = self.amp * ((got[2] - self.a * ph1) - self.a1 * (ph1 - self.a * ph)) / self.sqc
+            return A, B, dB, Bu, ddB
+        if second:
+            return (*self.evaluate(u, need_a), None)
         tA, tB, tdB, tBu = self._tail_bound(u)
         d2 = lambda g, an: self.d2(self.sq * g, analytic=an)  # noqa: E731
         A = self._expect(lambda g, an: 1 / (1 - u * d2(g, an)), tA)

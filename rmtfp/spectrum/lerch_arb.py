@@ -1,4 +1,4 @@
-"""The Lerch transcendent Phi(x, +-1/2, a) in Arb, fast on a grid of x (fixed a and precision).
+"""The Lerch transcendent Phi(x, +-1/2, a) (and Phi(x, -3/2, a)) in Arb, fast on a grid of x (fixed a and precision).
 
 The Gaussian (erf-type) law of D^2 needs Phi(x, 1/2, a), Phi(x, -1/2, a) and
 Phi(x, 1/2, a - 1) at every evaluation of the spectral equation, for one a
@@ -48,6 +48,16 @@ bits cancel.  The radius is therefore also capped at 64 such bits
 one-time work carries them as guard bits, and an evaluation losing more than
 16 of them runs at that many more bits.  (On a ball of a the result widens by
 the same factor: ball arithmetic does not see the cancellation.)
+Phi(x, -3/2, a) (second derivatives, :meth:`LerchHalf.values2`) is the series with (n + a)^{3/2}, tail
+(N + a)^{3/2} r^N / (1 - r (1 + 1/(N + a))^{3/2}), and e^{-a w} (Gamma(5/2) (-w)^{-5/2} + F''(w)).
+
+Wide balls of x (the Krawczyk balls of the certified route) get the centred
+(mean-value) form: p(x_c) + p'(X) (X - x_c) for the series, and for the log
+expansion e^{-a w_c} h(w_c) + f'(W) (W - w_c) with f = e^{-a w} h, h the bracket
+above without its truncation bound (which is added as e^{-a W} t): the terms of
+F, up to e^{a |w|} in size, cancel, and Horner on a ball would carry the sum of
+their moduli into the radius (5-50 times the radius of the exact image at
+a ~ 1.56); the centred form is tight to first order in the radius.
 Elsewhere (|x| > 1/2 and |log x| > rho)
 :meth:`LerchHalf.phi` returns None and the caller uses ``acb.lerch_phi``.
 """
@@ -132,21 +142,24 @@ class LerchHalf:
         self.p_half = arb_poly([1 / s for s in roots])
         self.p_mhalf = arb_poly(roots)
         self.p_half_m1 = arb_poly([1 / self.am1.sqrt()] + [1 / s for s in roots[:-1]])
+        self.p_m3half = arb_poly([s ** 3 for s in roots])  # Phi(x, -3/2, a), for second derivatives
         self.dp = tuple(p.derivative() for p in (self.p_half, self.p_mhalf, self.p_half_m1))  # centred form
         r = DIRECT_RADIUS
-        self._direct_err = tuple(_err(self._direct_tail(r, s, sh)) for s, sh in ((-0.5, 0.0), (0.5, 0.0), (-0.5, -1.0)))
+        self._direct_err = tuple(_err(self._direct_tail(r, e, sh))
+                                 for e, sh in ((-0.5, 0.0), (0.5, 0.0), (-0.5, -1.0), (1.5, 0.0)))
 
-    def _direct_tail(self, r: float, s_abs: float, shift: float):
-        """Bound of sum_{n>=N} r^n (n + a + shift)^{s}, s = +-1/2 (s_abs sign given by the caller)."""
+    def _direct_tail(self, r: float, e: float, shift: float):
+        """Bound of sum_{n>=N} r^n (n + a + shift)^e, e = -1/2, 1/2 or 3/2: at most (N + a)^e r^N / (1 - q), the
+        ratio of consecutive terms at most q = r (1 + 1/(N + a))^e (r for e < 0)."""
         from flint import arb
 
         N = self.n_direct
-        A = (float(self.a.upper()) if s_abs > 0 else float(self.a.lower())) + shift
+        A = (float(self.a.upper()) if e > 0 else float(self.a.lower())) + shift
         base = max(N + A, 1e-300)
-        q = r * math.sqrt(1 + 1 / base) if s_abs > 0 else r
+        q = r * (1 + 1 / base) ** e if e > 0 else r
         if q >= 1:
             return None
-        return arb(base ** s_abs * r ** N / (1 - q)) * arb("1.000001")
+        return arb(base ** e * r ** N / (1 - q)) * arb("1.000001")
 
     # ------------------------------------------------------------ |log x| <= RHO
     def _logseries(self):
@@ -216,7 +229,7 @@ class LerchHalf:
                 Kr = min(K, self._terms(r))
                 F = arb_poly(c[:Kr + 1])
                 # truncation bounds at |w| = r hold for every |w| <= r (they increase with r)
-                tails = [_err(self._log_tail(r, d, e, Kr)) for d, e in ((False, False), (True, False), (False, True))]
+                tails = [_err(self._log_tail(r, d, e, Kr)) for d, e in ((0, False), (1, False), (0, True), (2, False))]
                 dF, F1 = F.derivative(), arb_poly(c1[:Kr + 1])
                 self._pieces.append((r, Kr, (F, dF, F1), (dF, dF.derivative(), F1.derivative()), *tails))
         self.gamma_half = g
@@ -236,13 +249,26 @@ class LerchHalf:
             K += 1
         return K
 
-    def _log_tail(self, r: float, derivative: bool, extra_shift: bool, K: int):
-        """Bound of the k-sum beyond K at |w| <= r (module doc)."""
+    def _log_tail(self, r: float, derivative: int, extra_shift: bool, K: int):
+        """Bound of the k-sum beyond K at |w| <= r (module doc) of F (derivative 0), F' (1) or F'' (2).
+
+        F'': term k is at most 2 zeta(3/2) / sqrt(2 pi) Gamma(k + 1/2) / Gamma(k - 1) q^k / r^2 <= C k^{3/2} q^k / r^2
+        (Gamma(k + 1/2) / Gamma(k) <= sqrt(k)), q = r / (2 pi), and the terms (b' + i)^{k-1/2} give
+        nterms (a - 1)^{3/2} sum_{j >= K-1} x^j / j! <= 2 nterms (a - 1)^{3/2} x^{K-1} / (K-1)! for K >= 2 x.
+        """
         from flint import arb
 
         q = r / (2 * math.pi)
         A1 = max(float(self.am1.upper()), 1e-300)
         nterms = self.m + 1 + (1 if extra_shift else 0)  # terms (b' + i)^{k-1/2} <= (a-1)^{k-1/2}
+        if derivative == 2:
+            qq = q * (1 + 1 / (K + 1)) ** 1.5
+            x = A1 * r
+            if qq >= 1 or K < 2 * x:
+                return None
+            geo = 2 * _ZETA_3_2 / math.sqrt(2 * math.pi) * (K + 1) ** 1.5 * q ** (K + 1) / (r * r * (1 - qq))
+            ex = 2 * nterms * A1 ** 1.5 * math.exp((K - 1) * math.log(x) - math.lgamma(K)) if x > 0 else 0.0
+            return arb(geo + ex) * arb("1.000001")
         if not derivative:
             geo = 2 * _ZETA_3_2 / math.sqrt(2 * math.pi) * q ** (K + 1) / math.sqrt(K + 1) / (1 - q)
             x = A1 * r
@@ -263,23 +289,26 @@ class LerchHalf:
     # ----------------------------------------------------------------- values
     def values(self, x):
         """(Phi(x, 1/2, a), Phi(x, -1/2, a)) as balls at the current precision, or None outside the fast regions."""
-        got = self._eval(x, False)
-        return None if got is None else got[:2]
+        return self._eval(x, "values")
+
+    def values2(self, x):
+        """(Phi(x, 1/2, a), Phi(x, -1/2, a), Phi(x, -3/2, a)), the last for second derivatives; or None."""
+        return self._eval(x, "values2")
 
     def value_m1(self, x):
         """Phi(x, 1/2, a - 1) as a ball at the current precision, or None outside the fast regions."""
-        got = self._eval(x, True)
-        return None if got is None else got[2]
+        return self._eval(x, "m1")
 
-    def _eval(self, x, m1: bool):
+    def _eval(self, x, mode: str):
         from flint import ctx
 
         r = float(abs(x).upper())
         if r <= DIRECT_RADIUS:
-            e1, e2, e3 = self._direct_err  # the bounds at |x| = 1/2 hold for every |x| <= 1/2
-            if m1:
-                return None, None, _centred(self.p_half_m1, self.dp[2], x) + e3
-            return _centred(self.p_half, self.dp[0], x) + e1, _centred(self.p_mhalf, self.dp[1], x) + e2, None
+            e1, e2, e3, e4 = self._direct_err  # the bounds at |x| = 1/2 hold for every |x| <= 1/2
+            if mode == "m1":
+                return _centred(self.p_half_m1, self.dp[2], x) + e3
+            got = _centred(self.p_half, self.dp[0], x) + e1, _centred(self.p_mhalf, self.dp[1], x) + e2
+            return got if mode == "values" else (*got, self.p_m3half(x) + e4)
         if x.imag.contains(0) and not (x.real > 0 and x.real < 1):
             return None  # the cut [1, inf) or the cut of log x (Phi is analytic there, the principal log is not)
         w = x.log()
@@ -290,23 +319,25 @@ class LerchHalf:
         piece = next(p for p in self._pieces if p[0] >= rw)
         extra = self._loss(rw) - _FREE_LOSS
         if extra <= 0:
-            return self._log_values(x, w, m1, piece)
+            return self._log_values(x, w, mode, piece)
         with workprec(ctx.prec + extra):  # the bits e^{-a w} cancels (module doc), log x included
-            return self._log_values(x, x.log(), m1, piece)
+            return self._log_values(x, x.log(), mode, piece)
 
-    def _log_values(self, x, w, m1, piece):
+    def _log_values(self, x, w, mode, piece):
         """The log expansion (module doc) at w = log x.
 
         With P the polynomial (truncated) part, Phi(e^w, 1/2, a) = f(w) + e^{-a w} T(w), f(w) = e^{-a w} h(w),
         h(w) = Gamma(1/2) (-w)^{-1/2} + P(w), |T| <= t1; f' = e^{-a w} (h' - a h), h' = Gamma(3/2) (-w)^{-3/2} +
-        P'(w) the bracket of Phi(e^w, -1/2, a), whose own derivative is Gamma(5/2) (-w)^{-5/2} + P''(w).  On a
-        wide ball W of w, f is taken in the centred form (:func:`_centred_exp`): the terms of P, up to e^{a |w|}
-        in size, cancel to |e^{a w} Phi|, and Horner on W would carry their sum of moduli into the radius.
+        P'(w) the bracket of Phi(e^w, -1/2, a), whose own derivative Gamma(5/2) (-w)^{-5/2} + P''(w) is the
+        bracket of Phi(e^w, -3/2, a).  On a wide ball W of w, f is taken in the centred form
+        (:func:`_centred_exp`): the terms of P, up to e^{a |w|} in size, cancel to |e^{a w} Phi|, and Horner on
+        W would carry their sum of moduli into the radius.
         """
-        _, _, (F, dF, F1), (_, ddF, dF1), t1, t2, t3 = piece
+        _, _, (F, dF, F1), (_, ddF, dF1), t1, t2, t3, t4 = piece
         mw = -w
         sq = mw.sqrt()  # principal: the cut of (-w)^{-1/2} is w in [0, inf), that is x in [1, inf)
         g1, g3, g5 = self.gamma_half, self.gamma_3half, self.gamma_5half
+        h2w = g5 / (sq * mw * mw) + ddF(w) if mode == "values2" else None
         # the centred form needs h analytic on the rectangle W: W must miss the cut [0, inf)
         if _is_wide(w) and (w.real < 0 or not w.imag.contains(0)):
             from flint import acb
@@ -314,16 +345,18 @@ class LerchHalf:
             wc = acb(w.mid())
             mc = -wc
             sc = mc.sqrt()
-            if m1:
+            if mode == "m1":
                 # Phi(e^w, 1/2, a - 1) = e^{-(a-1) w} (Gamma(1/2) (-w)^{-1/2} + F_{a-1}(w) + T3)
-                return None, None, _centred_exp(self.am1, w, wc, g1 / sc + F1(wc), g3 / (sq * mw) + dF1(w), t3)
-            h1w = g3 / (sq * mw) + dF(w)
-            return (_centred_exp(self.a, w, wc, g1 / sc + F(wc), h1w, t1),
-                    _centred_exp(self.a, w, wc, g3 / (sc * mc) + dF(wc), g5 / (sq * mw * mw) + ddF(w), t2), None)
+                return _centred_exp(self.am1, w, wc, g1 / sc + F1(wc), g3 / (sq * mw) + dF1(w), t3)
+            h2 = h2w if h2w is not None else g5 / (sq * mw * mw) + ddF(w)
+            got = (_centred_exp(self.a, w, wc, g1 / sc + F(wc), g3 / (sq * mw) + dF(w), t1),
+                   _centred_exp(self.a, w, wc, g3 / (sc * mc) + dF(wc), h2, t2))
+            return got if h2w is None else (*got, (-self.a * w).exp() * (h2w + t4))
         ex = (-self.a * w).exp()
-        if m1:
-            return None, None, ex * x * (g1 / sq + F1(w) + t3)
-        return ex * (g1 / sq + F(w) + t1), ex * (g3 / (sq * mw) + dF(w) + t2), None
+        if mode == "m1":
+            return ex * x * (g1 / sq + F1(w) + t3)
+        got = ex * (g1 / sq + F(w) + t1), ex * (g3 / (sq * mw) + dF(w) + t2)
+        return got if h2w is None else (*got, ex * (h2w + t4))
 
 
 def _centred_exp(c, w, wc, hc, dh, t):
