@@ -180,12 +180,15 @@ def _newton(eq: ScaledEquation, ell, z, maxit: int = 40):
     return None, None, None
 
 
-def _krawczyk(eq: ScaledEquation, c, r: float, Z):
-    """The Krawczyk set K for the ball of radius r around c, on every z in Z; (K, X) or (None, X)."""
+def _krawczyk(eq: ScaledEquation, c, r: float, Z, at_c=None):
+    """The Krawczyk set K for the ball of radius r around c, on every z in Z; (K, X) or (None, X).
+
+    ``at_c``: (G, G') at c on Z, where already evaluated.
+    """
     from flint import acb, arb
 
     X = c + acb(arb(0, r), arb(0, r))
-    gc, dgc, _, _ = eq.G(c, Z)
+    gc, dgc = at_c if at_c is not None else eq.G(c, Z)[:2]
     if not (gc.is_finite() and dgc.is_finite()) or dgc.mid().is_zero():
         return None, X
     dgx = eq.dG_ball(X, c, dgc)
@@ -198,16 +201,19 @@ def _krawczyk(eq: ScaledEquation, c, r: float, Z):
     return None, X
 
 
-def _prove_point(eq: ScaledEquation, ell, z, outer=None, step: Optional[float] = None):
+def _prove_point(eq: ScaledEquation, ell, z, outer=None, step: Optional[float] = None, at_ell=None):
     """Prove the root near ell at the point z; the ball must lie in ``outer`` (if given). Returns K or None.
 
-    ``step``: the size of the Newton step at ell if known (sets the radius of the first ball tried).
+    ``step``: the size of the Newton step at ell if known (sets the radius of the first ball tried);
+    ``at_ell``: (G, G') at ell and z, where already evaluated.
     """
     from flint import arb, ctx
 
     scale = 1 + abs(complex(ell.mid()))
+    if at_ell is None and step is None:
+        at_ell = eq.G(ell, z)[:2]
     if step is None:
-        g, dg, _, _ = eq.G(ell, z)
+        g, dg = at_ell
         if not (g.is_finite() and dg.is_finite()) or dg.mid().is_zero():
             return None
         step = abs(complex((g / dg).mid())) + float((g.real.rad() + g.imag.rad()) / abs(dg.mid()))
@@ -215,7 +221,7 @@ def _prove_point(eq: ScaledEquation, ell, z, outer=None, step: Optional[float] =
     floor = arb(scale) * arb(2) ** (-ctx.prec + 12)
     r = arb(4 * step) if 4 * step > float(floor.mid()) else floor
     for _ in range(3):
-        K, X = _krawczyk(eq, ell, r, z)
+        K, X = _krawczyk(eq, ell, r, z, at_ell)
         if K is not None and (outer is None or outer.contains(X)):
             return K
         r *= 64
@@ -297,8 +303,10 @@ def _step(eq: ScaledEquation, ell_a, E_a, za: complex, zb: complex, certify: boo
             h *= 0.5  # the predictor was poor: shorter piece
             continue
         if certify and _rad(E) > 1e-3 * d and t1 < 1.0:
-            # tighten the enclosure at z1 (a wide one would force wide balls on the next piece)
-            E_t = _prove_point(eq, new, acb(z1), outer=X_last)
+            # tighten the enclosure at z1 (a wide one would force wide balls on the next piece): a ball around
+            # pred, where G is known, of 4 times the Newton step; else around the Newton point
+            E_t = (_prove_point(eq, pred, acb(z1), outer=X_last, at_ell=(g, dg1))
+                   or _prove_point(eq, new, acb(z1), outer=X_last))
             if E_t is not None:
                 E = E_t
         ell, dg, z, t = new, dg1, z1, t1

@@ -143,7 +143,7 @@ class LerchHalf:
         self.p_mhalf = arb_poly(roots)
         self.p_half_m1 = arb_poly([1 / self.am1.sqrt()] + [1 / s for s in roots[:-1]])
         self.p_m3half = arb_poly([s ** 3 for s in roots])  # Phi(x, -3/2, a), for second derivatives
-        self.dp = tuple(p.derivative() for p in (self.p_half, self.p_mhalf, self.p_half_m1))  # centred form
+        self.dp = tuple(p.derivative() for p in (self.p_half, self.p_mhalf, self.p_half_m1, self.p_m3half))
         r = DIRECT_RADIUS
         self._direct_err = tuple(_err(self._direct_tail(r, e, sh))
                                  for e, sh in ((-0.5, 0.0), (0.5, 0.0), (-0.5, -1.0), (1.5, 0.0)))
@@ -231,10 +231,12 @@ class LerchHalf:
                 # truncation bounds at |w| = r hold for every |w| <= r (they increase with r)
                 tails = [_err(self._log_tail(r, d, e, Kr)) for d, e in ((0, False), (1, False), (0, True), (2, False))]
                 dF, F1 = F.derivative(), arb_poly(c1[:Kr + 1])
-                self._pieces.append((r, Kr, (F, dF, F1), (dF, dF.derivative(), F1.derivative()), *tails))
+                ddF = dF.derivative()
+                self._pieces.append((r, Kr, (F, dF, F1), (ddF, F1.derivative(), ddF.derivative()), *tails))
         self.gamma_half = g
         self.gamma_3half = g / 2
         self.gamma_5half = 3 * g / 4
+        self.gamma_7half = 15 * g / 8
 
     def _terms(self, r: float) -> int:
         """K such that the sums cut at K are good to 2^-(prec + 16 + loss) for |w| <= r (module doc)."""
@@ -308,7 +310,7 @@ class LerchHalf:
             if mode == "m1":
                 return _centred(self.p_half_m1, self.dp[2], x) + e3
             got = _centred(self.p_half, self.dp[0], x) + e1, _centred(self.p_mhalf, self.dp[1], x) + e2
-            return got if mode == "values" else (*got, self.p_m3half(x) + e4)
+            return got if mode == "values" else (*got, _centred(self.p_m3half, self.dp[3], x) + e4)
         if x.imag.contains(0) and not (x.real > 0 and x.real < 1):
             return None  # the cut [1, inf) or the cut of log x (Phi is analytic there, the principal log is not)
         w = x.log()
@@ -333,11 +335,11 @@ class LerchHalf:
         (:func:`_centred_exp`): the terms of P, up to e^{a |w|} in size, cancel to |e^{a w} Phi|, and Horner on
         W would carry their sum of moduli into the radius.
         """
-        _, _, (F, dF, F1), (_, ddF, dF1), t1, t2, t3, t4 = piece
+        _, _, (F, dF, F1), (ddF, dF1, dddF), t1, t2, t3, t4 = piece
         mw = -w
         sq = mw.sqrt()  # principal: the cut of (-w)^{-1/2} is w in [0, inf), that is x in [1, inf)
         g1, g3, g5 = self.gamma_half, self.gamma_3half, self.gamma_5half
-        h2w = g5 / (sq * mw * mw) + ddF(w) if mode == "values2" else None
+        second = mode == "values2"
         # the centred form needs h analytic on the rectangle W: W must miss the cut [0, inf)
         if _is_wide(w) and (w.real < 0 or not w.imag.contains(0)):
             from flint import acb
@@ -348,15 +350,18 @@ class LerchHalf:
             if mode == "m1":
                 # Phi(e^w, 1/2, a - 1) = e^{-(a-1) w} (Gamma(1/2) (-w)^{-1/2} + F_{a-1}(w) + T3)
                 return _centred_exp(self.am1, w, wc, g1 / sc + F1(wc), g3 / (sq * mw) + dF1(w), t3)
-            h2 = h2w if h2w is not None else g5 / (sq * mw * mw) + ddF(w)
             got = (_centred_exp(self.a, w, wc, g1 / sc + F(wc), g3 / (sq * mw) + dF(w), t1),
-                   _centred_exp(self.a, w, wc, g3 / (sc * mc) + dF(wc), h2, t2))
-            return got if h2w is None else (*got, (-self.a * w).exp() * (h2w + t4))
+                   _centred_exp(self.a, w, wc, g3 / (sc * mc) + dF(wc), g5 / (sq * mw * mw) + ddF(w), t2))
+            if not second:
+                return got
+            # Phi(e^w, -3/2, a): the bracket Gamma(5/2) (-w)^{-5/2} + P''(w), its derivative by Gamma(7/2) and P'''
+            return (*got, _centred_exp(self.a, w, wc, g5 / (sc * mc * mc) + ddF(wc),
+                                       self.gamma_7half / (sq * mw * mw * mw) + dddF(w), t4))
         ex = (-self.a * w).exp()
         if mode == "m1":
             return ex * x * (g1 / sq + F1(w) + t3)
         got = ex * (g1 / sq + F(w) + t1), ex * (g3 / (sq * mw) + dF(w) + t2)
-        return got if h2w is None else (*got, ex * (h2w + t4))
+        return (*got, ex * (g5 / (sq * mw * mw) + ddF(w) + t4)) if second else got
 
 
 def _centred_exp(c, w, wc, hc, dh, t):
