@@ -1,8 +1,8 @@
 """The centred enclosure of dG/d ell on Krawczyk balls (ScaledEquation.dG_ball) and the second derivatives behind it.
 
 dG_ball(X) must contain G'(y) at every point y of the ball X (checked at the corners, edge midpoints and random
-points of the square against the point evaluation G(y)[1]), for every kind of law; where the law gives B'' it
-must be first-order tight (radius ~ |G''| r), which a wrong G'' cannot give together with the containment.
+points of the square against the point evaluation G(y)[1]), for every kind of law; for erf-type laws (centred
+form) it must be first-order tight (radius ~ |G''| r), which a wrong G'' cannot give together with the containment.
 """
 
 import cmath
@@ -68,9 +68,10 @@ def test_dG_ball_contains_G_prime_at_points_of_the_ball(act, L, kw, lams, r):
                 assert dgx.contains(eq.G(acb(y), acb(lam))[1]), (act, L, lam, r, y)
 
 
-# a ~ 130 (small q*): these points lie beyond the fast Lerch route (its log region shrinks to |log x| <= 0.17),
-# where acb.lerch_phi on a ball is not first-order tight
-@pytest.mark.parametrize("act, L, kw, lams", [c for c in CASES if c[2].get("sigma_w2") != 0.6])
+# erf-type laws only (discrete laws keep the direct form: their pieces are not limited by it); not at a ~ 130
+# (small q*): these points lie beyond the fast Lerch route (its log region shrinks to |log x| <= 0.17), where
+# acb.lerch_phi on a ball is not first-order tight
+@pytest.mark.parametrize("act, L, kw, lams", [c for c in CASES if c[0] == "erf" and c[2].get("sigma_w2") != 0.6])
 def test_dG_ball_is_first_order_tight(act, L, kw, lams):
     """At r = 1e-5 the radius is at most that of G'(c) at the point (the rounding, and the radius of q* carried through
     the cancellation of the log expansion at large a) plus 3 |G''(c)| r sqrt(2): sqrt(2) the corner of the square,
@@ -127,3 +128,23 @@ def test_generic_law_has_no_second_derivative_and_keeps_the_direct_enclosure():
         assert dgx.is_finite()
         for y in _square(c, r, n_random=0):
             assert dgx.contains(eq.G(acb(y), acb(lam))[1])
+
+
+@pytest.mark.parametrize("L", [1, 3, 10])
+def test_certified_erf_balls_hold_mpmath_at_50_digits(L):
+    """erf (sigma_w2 = 1.5, sigma_b2 = 0.1) at lambda = 1e-3 and 0.6 lambda_max: every point certified, the ball
+    holds the mpmath route at 50 digits (mpmath.lerchphi, an independent Lerch implementation), and it is narrow
+    (relative width <= 1e-12: the 64-bit proof with its guard bits gives ~1e-15)."""
+    import mpmath
+
+    from rmtfp import Status, density, support
+
+    kw = dict(sigma_w2=1.5, sigma_b2=0.1)
+    lam = [1e-3, 0.6 * support("erf", L, **kw).lambda_max]
+    cert = density(lam, "erf", L, certify=True, **kw)
+    ref = density(lam, "erf", L, dps=50, backend="mpmath", **kw)
+    assert np.all(cert.status == Status.CERTIFIED) and ref.converged
+    with mpmath.workdps(50):
+        for lo, hi, y in zip(cert.lower, cert.upper, ref.density):
+            assert mpmath.mpf(lo) <= y <= mpmath.mpf(hi), (L, lo, y, hi)
+            assert hi - lo <= 1e-12 * hi
