@@ -17,6 +17,14 @@ faster of the two.  ``--load K`` starts K busy processes for the whole run
 (a loaded machine on demand; the machine may be loaded by others anyway:
 the load average is printed).
 
+The reference loop is also timed with its products on the search's worker
+threads (one BLAS thread each, the chunks the search uses): what the search's
+threading gives the reference's own work, a bound the search (which does
+more) cannot beat by its threading alone.
+
+The search with ``blas_threads=None, workers=1`` (its products on the
+caller's BLAS threads, as numpy's) is timed as well.
+
 The float64 floor is the time of the bare layer products (matrix product,
 bias, activation; no checks or convergence tests) for the same number of
 point-maps as the search made, in blocks of 1681, 561 or 256 points (the
@@ -56,7 +64,7 @@ import numpy as np
 
 from rmtfp import Network, contraction_constant, find_fixed_points, grid
 from rmtfp._threads import limit_blas_threads
-from rmtfp.dynamics.maps import auto_workers, blas_thread_count
+from rmtfp.dynamics.maps import Workers, _chunk_rows, _map, auto_workers, blas_thread_count
 from rmtfp.plotting import plot_basins, save_figure
 
 from _floor import bare_run, bare_seconds_per_row, best_block
@@ -134,6 +142,25 @@ def plain_numpy(net: Network, starts: np.ndarray, tol: float = 1e-5, max_iter: i
     return out, maps
 
 
+def plain_on_workers(net: Network, starts: np.ndarray, tol: float = 1e-5, max_iter: int = 50):
+    """:func:`plain_numpy`'s loop with its products on the search's worker threads, one BLAS thread each."""
+    rows = _chunk_rows(net, None, max(net.widths))
+    with limit_blas_threads(1), Workers(default_workers()) as pool:
+        x = np.array(starts, dtype=float)
+        maps = np.full(len(x), max_iter)
+        active = np.arange(len(x))
+        for m in range(1, max_iter + 1):
+            y = _map(net, x, rows, pool)
+            done = np.sqrt(np.einsum("ij,ij->i", y - x, y - x)) < tol
+            if done.any():
+                maps[active[done]] = m
+                active, y = active[~done], y[~done]
+            x = y
+            if active.size == 0:
+                break
+    return maps
+
+
 def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int):
     """Best times of the search, of :func:`plain_numpy` with one and with the default BLAS threads, and of the
     float64 floor of ``point_maps`` point-maps with one and with the default threads, all in turn."""
@@ -141,12 +168,14 @@ def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int):
         block_one = best_block(net)
     block_default = best_block(net)
     best, cpu = interleaved({"rmtfp": lambda: find_fixed_points(net, starts),
+                             "threaded": lambda: find_fixed_points(net, starts, blas_threads=None, workers=1),
                              "one": one_thread(lambda: plain_numpy(net, starts)),
                              "default": lambda: plain_numpy(net, starts),
+                             "on_workers": lambda: plain_on_workers(net, starts),
                              "floor_one": one_thread(bare_run(net, point_maps, block_one)),
                              "floor_default": bare_run(net, point_maps, block_default)}, repeat)
     return (best["rmtfp"], best["one"], best["default"], min(best["floor_one"], best["floor_default"]),
-            cpu["rmtfp"] / cpu["one"])
+            cpu["rmtfp"] / cpu["one"], best["on_workers"], best["threaded"])
 
 
 def default_workers() -> int:
@@ -211,18 +240,22 @@ def ten_networks(starts: np.ndarray, n: int, repeat: int):
     fewer where the search's cycle or divergence test stops a start first,
     more where it iterates on from an unstable fixed point or cycle.
     """
-    ratios, floors, agree, cpu_ratios = [], [], [], []
+    ratios, floors, agree, cpu_ratios, bound, threaded = [], [], [], [], [], []
     for seed in range(n):
         net = Network.random(WIDTHS, "hardtanh", "cauchy", rng=seed)
         res = find_fixed_points(net, starts)
         _, np_maps = plain_numpy(net, starts)
         agree.append([np.mean(res.iterations == np_maps), np.mean(res.iterations < np_maps),
                       np.mean(res.iterations > np_maps)])
-        t_rmtfp, one, default, floor, cpu_ratio = timings(net, starts, repeat, res.iterations.sum())
+        t_rmtfp, one, default, floor, cpu_ratio, on_workers, t_thr = timings(net, starts, repeat,
+                                                                             res.iterations.sum())
+        threaded.append((t_thr / min(one, default), t_thr / floor))
         ratios.append(t_rmtfp / min(one, default))
+        bound.append(on_workers / min(one, default))
         floors.append(t_rmtfp / floor)
         cpu_ratios.append(cpu_ratio)
-    return np.array(ratios), np.array(floors), np.array(agree), np.array(cpu_ratios)
+    return (np.array(ratios), np.array(floors), np.array(agree), np.array(cpu_ratios), np.array(bound),
+            np.array(threaded))
 
 
 def main():
@@ -253,13 +286,19 @@ def run(args):
           f"tol 1e-5, max_iter 50, max_period 8, Newton refinement on")
     print(f"find_fixed_points defaults: blas_threads=1, workers=None ({default_workers()} worker threads here)\n")
     starts = grid()
-    ratios, floors, agree, cpu_ratios = ten_networks(starts, args.networks, args.repeat)
+    ratios, floors, agree, cpu_ratios, bound, threaded = ten_networks(starts, args.networks, args.repeat)
     print(f"{args.networks} Cauchy networks (seeds 0..{args.networks - 1}): rmtfp / plain numpy "
           f"min {ratios.min():.2f}x, median {np.median(ratios):.2f}x, max {ratios.max():.2f}x   "
           f"target <= 1.0x: {'ok' if ratios.max() <= 1.0 else 'MISSED'}")
     print(f"  rmtfp / float64 floor min {floors.min():.2f}x, median {np.median(floors):.2f}x, "
           f"max {floors.max():.2f}x   target <= 1.5x: {'ok' if floors.max() <= 1.5 else 'MISSED'}")
     print("  per network: " + ", ".join(f"{r:.2f}x" for r in ratios))
+    print(f"  the reference's own loop, its products on the search's worker threads / plain numpy: "
+          f"min {bound.min():.2f}x, median {np.median(bound):.2f}x, max {bound.max():.2f}x   (what the search's "
+          f"threading gives the reference's work)")
+    print(f"  blas_threads=None, workers=1 (the products on the caller's BLAS threads, as numpy's): rmtfp / numpy "
+          f"min {threaded[:, 0].min():.2f}x, median {np.median(threaded[:, 0]):.2f}x, max {threaded[:, 0].max():.2f}x; "
+          f"rmtfp / floor median {np.median(threaded[:, 1]):.2f}x, max {threaded[:, 1].max():.2f}x")
     print(f"  process CPU time (all threads), rmtfp / numpy with one BLAS thread: min {cpu_ratios.min():.2f}x, "
           f"median {np.median(cpu_ratios):.2f}x, max {cpu_ratios.max():.2f}x   (the work done, whatever the load)")
     same, fewer, more = 100 * agree.mean(axis=0)
@@ -275,7 +314,7 @@ def run(args):
         t_g, _, _, g = best_time(lambda: contraction_constant(net, starts), args.repeat)
         summary = f"Q={res.Q}, cycles={len(res.cycles)}, unresolved={res.fractions['unresolved']:.3f}"
         print(f"{law} seed {seed}: {summary}, mean maps/start {res.iterations.mean():.1f}")
-        t_best, one, default, floor, _ = timings(net, starts, args.repeat, res.iterations.sum())
+        t_best, one, default, floor, _, _, _ = timings(net, starts, args.repeat, res.iterations.sum())
         np_maps = plain_numpy(net, starts)[1]
         t_np = min(one, default)
         print(f"  find_fixed_points       best {1e3 * t_best:7.1f} ms  (separate runs: median {1e3 * t_med:.1f} ms, "

@@ -499,3 +499,31 @@ def test_bad_blas_threads(bad):
         find_fixed_points(net, grid(step=0.5), blas_threads=bad)
     with pytest.raises(ValueError, match="blas_threads must be None"):
         find_all_fixed_points(net, grid(step=0.5), blas_threads=bad)
+
+
+# ----------------------------------------------------------------- cycle orbits kept from the iteration
+def test_cycle_orbits_are_the_iterates():
+    """Each cycle candidate's orbit, as the iteration kept it, is x, Phi(x), ..., Phi^{p-1}(x), its image
+    Phi^p(x), and its residual |Phi^p(x) - x| is below tol (seed 7: three attracting cycles, all starts)."""
+    from rmtfp.dynamics.iteration import _iterate
+    from rmtfp.dynamics.results import _CYCLE
+
+    net = Network.random([2, 100, 100, 100, 100, 2], "hardtanh", "cauchy", rng=7)
+    starts = grid()
+    code, period, _, cand, cand_res, _, orbits = _iterate(net, starts, 1e-5, np.full(len(starts), 50), 8, 1e8, 655)
+    cyc = np.flatnonzero(code == _CYCLE)
+    assert cyc.size > 0.5 * len(starts)
+    seen = orbits.lookup(cyc)
+    assert np.array_equal(seen.starts, cyc)
+    assert np.array_equal(seen.points[:, 0], cand[cyc])
+    for p in np.unique(period[cyc]):
+        j = period[cyc] == p
+        pts = seen.points[j]
+        assert np.all(np.isnan(pts[:, p:])) and np.all(np.isfinite(pts[:, :p]))
+        # the same maps in another batch composition round in the last bits only (a few ulps through 5 layers)
+        for i in range(p - 1):
+            np.testing.assert_allclose(net(pts[:, i]), pts[:, i + 1], rtol=0, atol=1e-13)
+        np.testing.assert_allclose(net(pts[:, p - 1]), seen.image[j], rtol=0, atol=1e-13)
+        res = np.linalg.norm(seen.image[j] - pts[:, 0], axis=1)
+        np.testing.assert_allclose(cand_res[cyc][j], res, rtol=1e-12, atol=0)
+        assert np.all(res < 1e-5)

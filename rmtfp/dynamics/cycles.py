@@ -32,8 +32,8 @@ def _collapsed_centre(net: Network, orbit: np.ndarray, tol: float, merge_tol: fl
     return centre if np.max(np.abs(np.linalg.eigvals(jac[0]))) < 1 else None
 
 
-def _find_cycles(net: Network, code, period, cand, tol, merge_tol, refine, refine_tol, neutral_tol, rows):
-    """Polish, verify and merge the cycle candidates.
+def _find_cycles(net: Network, code, period, orbits, tol, merge_tol, refine, refine_tol, neutral_tol, rows):
+    """Polish, verify and merge the cycle candidates (their orbits as the iteration saw them: ``orbits``).
 
     Returns the cycles and per-start labels; starts whose orbit collapses to
     a single point (oscillating convergence to a fixed point, not a cycle;
@@ -46,8 +46,9 @@ def _find_cycles(net: Network, code, period, cand, tol, merge_tol, refine, refin
     for p in np.unique(period[code == _CYCLE]):
         p = int(p)
         sel = np.flatnonzero((code == _CYCLE) & (period == p))
-        pts = cand[sel]
-        y, orbit = _power_orbit(net, pts, p, rows)
+        seen = orbits.lookup(sel)
+        pts, y = seen.points[:, 0], seen.image
+        orbit = np.swapaxes(seen.points[:, :p], 0, 1)  # (p, k, n)
         res = _norm(y - pts)
         k = pts.shape[0]
         owner = np.tile(np.arange(k), p)

@@ -61,10 +61,11 @@ def _check_starts(starts, n: int) -> np.ndarray:
     return x
 
 
-def _classify(net: Network, code, period, cand, cand_res, tol, merge_tol, refine, refine_tol, neutral_tol, rows):
+def _classify(net: Network, code, period, cand, cand_res, orbits, tol, merge_tol, refine, refine_tol, neutral_tol,
+              rows):
     """Cycles, fixed points, labels and stability from the raw outcome of :func:`_iterate`."""
     code, cand, cand_res = code.copy(), cand.copy(), cand_res.copy()
-    cycles, labels, to_fp = _find_cycles(net, code, period, cand, tol, merge_tol, refine, refine_tol,
+    cycles, labels, to_fp = _find_cycles(net, code, period, orbits, tol, merge_tol, refine, refine_tol,
                                          neutral_tol, rows)
     for starts_j, point in to_fp:
         r = float(_norm(net._forward(point[None])[0] - point))
@@ -237,10 +238,10 @@ def _find_fixed_points(net, starts, tol, max_iter, merge_tol, max_period, refine
     else:
         bar_context = contextlib.nullcontext()  # tqdm(disable=True) still costs ~0.1 ms
     with bar_context as bar:
-        code, period, iters, cand, cand_res, state = _iterate(net, x0, tol, budget, max_period, divergence_radius,
-                                                              rows, bar=bar, pool=pool)
+        code, period, iters, cand, cand_res, state, orbits = _iterate(net, x0, tol, budget, max_period,
+                                                                      divergence_radius, rows, bar=bar, pool=pool)
     settings = (tol, merge_tol, refine, refine_tol, neutral_tol, jrows)
-    code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, *settings)
+    code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, orbits, *settings)
     # an unstable fixed point or cycle attracts no open set: a start that met
     # the criterion near one (near-return of chaotic dynamics, weakly unstable
     # point, stable manifold of a saddle) is iterated to the end of its budget
@@ -255,7 +256,9 @@ def _find_fixed_points(net, starts, tol, max_iter, merge_tol, max_period, refine
                        pool=pool)
         code[r], period[r], cand[r], cand_res[r] = sub[0], sub[1], sub[3], sub[4]
         iters[r] += sub[2]
-        code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, *settings)
+        orbits = orbits.replace(r, sub[6].renumber(r))
+        code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, orbits,
+                                                                *settings)
     code = code2
     for a in (fps, res, refd, labels, iters, x0):
         a.setflags(write=False)

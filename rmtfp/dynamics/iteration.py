@@ -2,13 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
 from .maps import Workers, _DistinctMap
 from .network import Network
 from .results import _CYCLE, _DIVERGENT, _FP, _UNRESOLVED
+
+
+class Orbits(NamedTuple):
+    """The orbits of the starts classified as cycles, as the iteration saw them.
+
+    ``starts[j]`` has period ``period[j]`` = p, candidate ``points[j, 0]`` =
+    x^{m-p}, orbit ``points[j, :p]`` = x^{m-p}, ..., x^{m-1} (the rest NaN)
+    and ``image[j]`` = Phi^p(x^{m-p}) = x^m.
+    """
+
+    starts: np.ndarray
+    points: np.ndarray
+    image: np.ndarray
+
+    @classmethod
+    def empty(cls, max_period: int, n: int) -> "Orbits":
+        return cls(np.empty(0, dtype=int), np.empty((0, max_period, n)), np.empty((0, n)))
+
+    @classmethod
+    def join(cls, parts, max_period: int, n: int) -> "Orbits":
+        parts = [p for p in parts if p.starts.size]
+        if not parts:
+            return cls.empty(max_period, n)
+        return cls(*(np.concatenate(a) for a in zip(*parts)))
+
+    def take(self, keep: np.ndarray) -> "Orbits":
+        return Orbits(self.starts[keep], self.points[keep], self.image[keep])
+
+    def renumber(self, rows: np.ndarray) -> "Orbits":
+        """The same orbits with start j renamed rows[j]."""
+        return Orbits(rows[self.starts], self.points, self.image)
+
+    def replace(self, rows: np.ndarray, new: "Orbits") -> "Orbits":
+        """These orbits without those of ``rows``, with ``new`` (numbered like the whole batch) added."""
+        return Orbits.join([self.take(~np.isin(self.starts, rows)), new], self.points.shape[1],
+                           self.points.shape[2])
+
+    def lookup(self, rows: np.ndarray) -> "Orbits":
+        """The orbits of ``rows`` (each must have one), in that order."""
+        slot = {int(s): j for j, s in enumerate(self.starts)}
+        return self.take(np.array([slot[int(r)] for r in rows], dtype=int))
 
 
 def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_period: int, radius: float,
@@ -18,11 +59,15 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     With x^0 the start and x^m = Phi(x^{m-1}): fixed point when
     |x^m - x^{m-1}| < tol (candidate x^{m-1}, its residual is that step);
     cycle of period p (2 <= p <= max_period, smallest first) when
-    |x^m - x^{m-p}| < tol (candidate x^m); divergent when x^m is not finite
-    or |x^m| > radius.  Start i gets ``budget[i]`` maps; it is unresolved
-    when it meets no criterion within them.  With ``early`` false the
-    criteria are only tested after the last map of each budget (divergence
-    is always tested).
+    |x^m - x^{m-p}| < tol (candidate x^{m-p}, its residual that distance,
+    its orbit kept: :class:`Orbits`); divergent when x^m is not finite or
+    |x^m| > radius.  Start i gets ``budget[i]`` maps; it is unresolved when
+    it meets no criterion within them.  With ``early`` false the criteria are
+    only tested after the last map of each budget (divergence is always
+    tested).
+
+    Returns (code, period, iterations, candidate, residual, state, orbits),
+    state the last iterate of every start.
     """
     m_total, n = x0.shape
     code = np.full(m_total, _UNRESOLVED, dtype=np.int8)
@@ -31,6 +76,7 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     cand = x0.copy()
     cand_res = np.full(m_total, np.inf)
     state = x0.copy()
+    found = []  # Orbits of the starts classified as cycles
 
     idx = np.arange(m_total)
     bud = budget.copy()  # the budgets of the starts still in the batch
@@ -40,6 +86,10 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     phi = _DistinctMap(net, rows, pool)
     ones = np.ones(n)
     tol2 = tol * tol
+    # a map on which no start can have met a criterion (bounds on the safe side of the rounding of the
+    # tests below) needs no more than these two comparisons
+    near2, far2 = tol2 * (1 + 1e-9), radius * radius * (1 - 1e-9)
+    back_rows = [[(m - p) % max_period for p in range(1, min(max_period, m) + 1)] for m in range(2 * max_period)]
     first_last = int(bud.min())  # no budget in the batch ends before this map
     none = np.zeros(m_total, dtype=bool)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -47,15 +97,19 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
             if bar is not None:
                 bar.update(1)
             y = phi(x)
-            # squared norms as a matrix-vector product with ones: einsum's loop costs more for small n
-            ynorm = np.sqrt(np.square(y) @ ones)
-            # x^{m-p} - x^m for p = 1, ..., min(P, m) in one go: p = 1 is the step, the others the cycle test
-            back = hist.take([(m - p) % max_period for p in range(1, min(max_period, m) + 1)], axis=0)
+            # x^{m-p} - x^m for p = 1, ..., min(P, m) in one go: p = 1 is the step, the others the cycle test;
+            # squared norms as a matrix-vector product with ones (einsum's loop costs more for small n)
+            back = hist.take(back_rows[m if m < max_period else max_period + m % max_period], axis=0)
             back -= y
             dist2 = np.square(back, out=back) @ ones
+            ynorm2 = np.square(y) @ ones
+            if m < first_last and not (dist2 < near2).any() and (ynorm2 <= far2).all():
+                hist[m % max_period] = y
+                x = y
+                continue
             step = np.sqrt(dist2[0])
             last = bud == m if m >= first_last else none[:idx.size]
-            div = ~(ynorm <= radius)  # not finite, or beyond the radius
+            div = ~(np.sqrt(ynorm2) <= radius)  # not finite, or beyond the radius
             fp = ~div & (step < tol)
             if not early:
                 fp &= last
@@ -75,9 +129,7 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
                 g = idx[fp]
                 code[g], cand[g], cand_res[g], iters[g] = _FP, x[fp], step[fp], m
                 if cyc_p is not None:
-                    cyc = cyc_p > 0
-                    g = idx[cyc]
-                    code[g], cand[g], period[g], iters[g] = _CYCLE, y[cyc], cyc_p[cyc], m
+                    found.append(_cycle_orbits(idx, hist, y, cyc_p, dist2, m, code, period, iters, cand, cand_res))
                 g = idx[div]
                 code[g], iters[g] = _DIVERGENT, m
                 cand[idx[out]] = y[out]
@@ -91,4 +143,21 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
                 first_last = int(bud.min())
             hist[m % max_period] = y
             x = y
-    return code, period, iters, cand, cand_res, state
+    return code, period, iters, cand, cand_res, state, Orbits.join(found, max_period, n)
+
+
+def _cycle_orbits(idx, hist, y, cyc_p, dist2, m: int, code, period, iters, cand, cand_res) -> Orbits:
+    """Record the starts that met the cycle test at map m; their orbits from the ring of iterates."""
+    max_period = hist.shape[0]
+    rows = np.flatnonzero(cyc_p)
+    p = cyc_p[rows]
+    g = idx[rows]
+    # orbit[j, i] = x^{m - p_j + i} for i < p_j, NaN beyond
+    i = np.arange(max_period)
+    k = (m - p[:, None] + i[None, :]) % max_period
+    orbit = hist[k, rows[:, None]]
+    orbit[i[None, :] >= p[:, None]] = np.nan
+    code[g], period[g], iters[g] = _CYCLE, p, m
+    cand[g] = orbit[:, 0]
+    cand_res[g] = np.sqrt(dist2[p - 1, rows])
+    return Orbits(g, orbit, y[rows].copy())
