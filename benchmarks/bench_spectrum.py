@@ -26,7 +26,8 @@ Figures, all measured in this one run:
    dps = 30 by the flint route (target <= 20x) beside the mpmath route, for
    linear, ReLU and hard-tanh; erf at dps = 200 on 100 points (target < 1 s;
    mpmath on one point at dps = 200 beside it); certify=True at 53 bits
-   (target <= 50x) for linear, ReLU, hard-tanh and the same 100 erf points.
+   (target <= 50x) for linear, ReLU, hard-tanh and the same 100 erf points
+   (erf: best of 3 runs, as the float64 times are best of several).
 7. orthogonal weights: hard-tanh, L = 8, 1000 lambda points, float64,
    against the Gaussian route at the same parameters; accuracy of each
    against an independent route (orthogonal: the layer system of
@@ -192,7 +193,7 @@ def high_precision():
           f"({r200.n_failed} not converged; target < 1 s per 100: {'met' if met else 'NOT met'}); "
           f"mpmath, one point at dps=200: {tmp1:.1f} s (relative difference {mpmath.nstr(agree, 3)})")
     t64, _ = best_of(lambda: density(lam, "erf", 3, **kw))
-    tce, rc = best_of(lambda: density(lam, "erf", 3, certify=True, **kw), repeat=1)
+    tce, rc = best_of(lambda: density(lam, "erf", 3, certify=True, **kw))
     print(f"   erf L=3 certify=True, the same 100 points: {tce:.2f} s = {tce / t64:.0f}x float64 "
           f"({int(np.sum(rc.status == Status.CERTIFIED))}/100 certified; target <= 50x: "
           f"{'met' if tce / t64 <= 50 else 'NOT met'})")
