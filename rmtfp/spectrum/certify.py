@@ -121,25 +121,17 @@ class ScaledEquation:
 
         L = self.L
         u = X.exp()
-        # the centred form where it pays: the direct form is 5-15 times too wide for erf-type laws, close for
-        # the rational m_K of discrete laws (there it would add work, not proofs)
-        if self.law.kind == "gaussian":
-            A, B, dB, Bu, uddB = self.law.evaluate(u, second=True)
-        else:
-            (A, B, dB, Bu), uddB = self.law.evaluate(u), None
-        nan = acb(arb.nan(), arb.nan())
+        # the centred form where it pays (for discrete laws, whose m_K is rational, it adds work, not proofs)
+        A, B, dB, Bu, uddB = self.law.evaluate(u, second=True) if self.law.kind == "gaussian" else \
+            (*self.law.evaluate(u), None)
         if not (logl(A).is_finite() and (L == 1 or logl(B).is_finite())):
-            return nan
+            return acb(arb.nan(), arb.nan())
         p = u * dB / A
-        direct = 1 - p / L
-        if L > 1:
-            s = dB / Bu
-            direct -= s * (L - 1) / L
+        s = dB / Bu if L > 1 else None  # (B/u need not be nonzero at L = 1)
+        direct = 1 - p / L - (s * (L - 1) / L if L > 1 else 0)
         if uddB is None or not direct.is_finite():
             return direct
-        g2 = -(p + u * uddB / A - p * p) / L
-        if L > 1:
-            g2 -= (s + uddB / Bu - s * s) * (L - 1) / L
+        g2 = -(p + u * uddB / A - p * p) / L - ((s + uddB / Bu - s * s) * (L - 1) / L if L > 1 else 0)
         centred = dgc + g2 * (X - c)
         if not centred.is_finite():
             return direct
