@@ -26,8 +26,11 @@ _CHUNK_ELEMENTS = 2**16
 #: differently in the last bit)
 _SPLIT_CHUNKS = 4
 _SPLIT_ROWS = 128
-#: seconds for which a stalled helper thread makes new :class:`Workers` start on the calling thread alone
-_STALL_MEMORY = 1.0
+#: seconds for which a stalled helper thread makes new :class:`Workers` start on the calling thread alone: on
+#: a loaded machine a stall comes back within every search, so this bridges back-to-back searches; a stall from
+#: a short burst (another process, or BLAS threads still spinning, ~0.1 s, after a multi-threaded product) is
+#: forgotten soon (a second's memory kept the searches of a machine at rest on one thread for that second)
+_STALL_MEMORY = 0.2
 _last_stall = [-np.inf]  # time.monotonic() of the last stall in this process
 
 
@@ -61,7 +64,7 @@ class Workers:
     finish its chunk in time (see :meth:`run`), the next 1, 2, 4, ..., 16
     batches are mapped by the calling thread alone before the helpers are
     tried again: on a machine busy with other work, threads that wait for
-    each other lose to one thread.  Workers made within a second of a stall
+    each other lose to one thread.  Workers made within 0.2 s of a stall
     in this process start with 16 maps on the calling thread.  The helper
     threads are shared by the searches of a process (started when first
     needed, idle in between, started anew in a forked child); use as a
