@@ -502,17 +502,22 @@ def test_bad_blas_threads(bad):
 
 
 # ----------------------------------------------------------------- cycle orbits kept from the iteration
-def test_cycle_orbits_are_the_iterates():
+@pytest.mark.parametrize("early", [True, False])
+def test_cycle_orbits_are_the_iterates(early):
     """Each cycle candidate's orbit, as the iteration kept it, is x, Phi(x), ..., Phi^{p-1}(x), its image
-    Phi^p(x), and its residual |Phi^p(x) - x| is below tol (seed 7: three attracting cycles, all starts)."""
+    Phi^p(x), and its residual |Phi^p(x) - x| is below tol (seed 7: three attracting cycles, all starts), also
+    when the criteria are tested only after the last map (``early=False``, the resumed starts)."""
     from rmtfp.dynamics.iteration import _iterate
     from rmtfp.dynamics.results import _CYCLE
 
     net = Network.random([2, 100, 100, 100, 100, 2], "hardtanh", "cauchy", rng=7)
     starts = grid()
-    code, period, _, cand, cand_res, _, orbits = _iterate(net, starts, 1e-5, np.full(len(starts), 50), 8, 1e8, 655)
+    budget = np.full(len(starts), 50)
+    code, period, iters, cand, cand_res, _, orbits = _iterate(net, starts, 1e-5, budget, 8, 1e8, 655, early=early)
     cyc = np.flatnonzero(code == _CYCLE)
     assert cyc.size > 0.5 * len(starts)
+    if not early:
+        assert np.all(iters[cyc] == 50)
     seen = orbits.lookup(cyc)
     assert np.array_equal(seen.starts, cyc)
     assert np.array_equal(seen.points[:, 0], cand[cyc])
@@ -527,3 +532,17 @@ def test_cycle_orbits_are_the_iterates():
         res = np.linalg.norm(seen.image[j] - pts[:, 0], axis=1)
         np.testing.assert_allclose(cand_res[cyc][j], res, rtol=1e-12, atol=0)
         assert np.all(res < 1e-5)
+
+
+def test_orbits_replace_keeps_the_others_and_renumbers_the_new():
+    from rmtfp.dynamics.iteration import Orbits
+
+    nan = np.nan
+    old = Orbits(np.array([1, 4, 6]), np.array([[[0.0], [1.0], [nan]], [[2.0], [3.0], [nan]], [[4.0], [5.0], [6.0]]]),
+                 np.array([[0.5], [2.5], [4.5]]))
+    new = Orbits(np.array([0]), np.array([[[7.0], [8.0], [nan]]]), np.array([[7.5]])).renumber(np.array([4, 5]))
+    merged = old.replace(np.array([4, 5]), new)
+    assert sorted(merged.starts.tolist()) == [1, 4, 6]
+    got = merged.lookup(np.array([6, 4, 1]))
+    assert got.image[:, 0].tolist() == [4.5, 7.5, 0.5]
+    assert got.points[1, :2, 0].tolist() == [7.0, 8.0]
