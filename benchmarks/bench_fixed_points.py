@@ -114,22 +114,28 @@ def matvec_step(net: Network):
     return step
 
 
-def plain_numpy(net: Network, starts: np.ndarray, tol: float = 1e-5, max_iter: int = 50):
+def plain_numpy(net: Network, starts: np.ndarray, tol: float = 1e-5, max_iter: int = 50, forward=None):
     """The same maps of a hard-tanh network in plain batched numpy, stopped by the Cauchy criterion only.
 
+    ``forward``: the map of a batch (default: the layer products written out, the whole batch at once).
     Returns the last iterate of every start and the number of maps it took.
     """
-    layers = [(np.ascontiguousarray(w.T), b) for w, b in zip(net.weights, net.biases)]
+    if forward is None:
+        layers = [(np.ascontiguousarray(w.T), b) for w, b in zip(net.weights, net.biases)]
+
+        def forward(y):
+            for wt, b in layers:
+                y = y @ wt
+                y += b
+                np.clip(y, -1.0, 1.0, out=y)
+            return y
+
     x = np.array(starts, dtype=float)
     out = x.copy()
     maps = np.full(len(x), max_iter)
     active = np.arange(len(x))
     for m in range(1, max_iter + 1):
-        y = x
-        for wt, b in layers:
-            y = y @ wt
-            y += b
-            np.clip(y, -1.0, 1.0, out=y)
+        y = forward(x)
         done = np.sqrt(np.einsum("ij,ij->i", y - x, y - x)) < tol
         if done.any():
             out[active[done]] = x[done]
@@ -142,23 +148,11 @@ def plain_numpy(net: Network, starts: np.ndarray, tol: float = 1e-5, max_iter: i
     return out, maps
 
 
-def plain_on_workers(net: Network, starts: np.ndarray, tol: float = 1e-5, max_iter: int = 50):
-    """:func:`plain_numpy`'s loop with its products on the search's worker threads, one BLAS thread each."""
+def plain_on_workers(net: Network, starts: np.ndarray):
+    """:func:`plain_numpy` with its products on the search's worker threads (its chunks), one BLAS thread each."""
     rows = _chunk_rows(net, None, max(net.widths))
     with limit_blas_threads(1), Workers(default_workers()) as pool:
-        x = np.array(starts, dtype=float)
-        maps = np.full(len(x), max_iter)
-        active = np.arange(len(x))
-        for m in range(1, max_iter + 1):
-            y = _map(net, x, rows, pool)
-            done = np.sqrt(np.einsum("ij,ij->i", y - x, y - x)) < tol
-            if done.any():
-                maps[active[done]] = m
-                active, y = active[~done], y[~done]
-            x = y
-            if active.size == 0:
-                break
-    return maps
+        return plain_numpy(net, starts, forward=lambda x: _map(net, x, rows, pool))
 
 
 def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int):

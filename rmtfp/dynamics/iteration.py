@@ -48,8 +48,8 @@ class Orbits(NamedTuple):
 
     def lookup(self, rows: np.ndarray) -> "Orbits":
         """The orbits of ``rows`` (each must have one), in that order."""
-        slot = {int(s): j for j, s in enumerate(self.starts)}
-        return self.take(np.array([slot[int(r)] for r in rows], dtype=int))
+        order = np.argsort(self.starts)
+        return self.take(order[np.searchsorted(self.starts, rows, sorter=order)])
 
 
 def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_period: int, radius: float,
