@@ -546,3 +546,22 @@ def test_orbits_replace_keeps_the_others_and_renumbers_the_new():
     got = merged.lookup(np.array([6, 4, 1]))
     assert got.image[:, 0].tolist() == [4.5, 7.5, 0.5]
     assert got.points[1, :2, 0].tolist() == [7.0, 8.0]
+
+
+@pytest.mark.parametrize("start", [[1.0, 0.0], [0.5, 0.5], [0.3, -0.7]])
+def test_neutral_cycle_stays_on_the_start_orbit(start):
+    """A rotation by 120 degrees: every start but 0 lies on a neutral 3-cycle of its own radius.  Phi^3 is the
+    identity to rounding, so Newton's method on Phi^3(x) - x may move anywhere; the reported cycle must still be
+    the start's orbit (a polished point far from the candidate is not accepted on a neutral cycle)."""
+    th = 2 * np.pi / 3
+    rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    net = Network([rot], [np.zeros(2)], "linear")
+    res = find_fixed_points(net, np.array([start]))
+    assert res.status.tolist() == ["cycle"] and len(res.cycles) == 1
+    cyc = res.cycles[0]
+    assert cyc.period == 3 and cyc.stability.kind == "neutral"
+    radius = np.linalg.norm(start)
+    np.testing.assert_allclose(np.linalg.norm(cyc.points, axis=1), radius, rtol=0, atol=1e-5)  # tol of the search
+    assert min(np.linalg.norm(cyc.points - np.array(start), axis=1)) < 1e-5
+    for i in range(3):
+        np.testing.assert_allclose(net(cyc.points[i]), cyc.points[(i + 1) % 3], rtol=0, atol=1e-12)

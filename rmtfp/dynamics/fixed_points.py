@@ -75,7 +75,7 @@ def _classify(net: Network, code, period, cand, cand_res, orbits, tol, merge_tol
             code[starts_j] = _UNRESOLVED
     fp_idx = np.flatnonzero(code == _FP)
     fps, res, refd, fp_labels = _merge_fixed_points(net, cand[fp_idx], cand_res[fp_idx], tol, merge_tol,
-                                                    refine, refine_tol, rows)
+                                                    refine, refine_tol, neutral_tol, rows)
     labels[fp_idx] = fp_labels
     labels[(code == _UNRESOLVED) | (code == _DIVERGENT)] = -1
     stab = stability_of(_map_jacobian(net, fps, rows)[1], neutral_tol)
@@ -326,7 +326,7 @@ def find_all_fixed_points(net: Network, starts, tol: float = 1e-12, max_iter: in
     fp_idx = np.flatnonzero(code == _FP)
     labels = np.full(x0.shape[0], -1)
     fps, res, refd, fp_labels = _merge_fixed_points(net, x[fp_idx], r[fp_idx], tol, merge_tol,
-                                                    False, tol, jrows)
+                                                    False, tol, neutral_tol, jrows)
     labels[fp_idx] = fp_labels
     refd = np.ones(fps.shape[0], dtype=bool)
     stab = stability_of(_map_jacobian(net, fps, jrows)[1], neutral_tol)

@@ -159,7 +159,7 @@ def _greedy(points: np.ndarray, residuals: np.ndarray, radius: float, owner: Opt
     return cluster, np.asarray(leaders, dtype=int)
 
 
-def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_tol, rows):
+def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_tol, neutral_tol, rows):
     """Cluster fixed-point candidates, polish one per cluster, merge again.
 
     Returns the fixed points (sorted), their residuals, refined flags and the
@@ -176,7 +176,7 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
         xn, rn, _ = _newton(_fixed_point_fun(net, rows), x0)
         _, jn = _map_jacobian(net, xn, rows)
         rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1)
-        ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol)
+        ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
         xr = np.where(ok[:, None], xn, x0)
     rr = _norm(_map(net, xr, rows) - xr)
     cl2, lead2 = _leader_clusters(xr, rr, merge_tol)

@@ -118,16 +118,19 @@ def _cycle_fun(net: Network, p: int, rows: int):
 
 
 def _accept(refined: np.ndarray, start: np.ndarray, res: np.ndarray, res0: np.ndarray, rho: np.ndarray,
-            refine_tol: float, merge_tol: float) -> np.ndarray:
+            refine_tol: float, merge_tol: float, neutral_tol: float) -> np.ndarray:
     """Whether a Newton-refined point is fixed to ``refine_tol`` and belongs to the start it came from.
 
     It must lie within ``merge_tol`` of the unrefined candidate, or within
     twice the contraction estimate |F(x_0)| / (1 - rho) of a fixed point
-    with spectral radius rho < 1 (slow convergence stops the Cauchy
-    criterion far from x*).
+    with spectral radius rho < 1 - neutral_tol (slow convergence stops the
+    Cauchy criterion far from x*).  A neutral point (rho within
+    ``neutral_tol`` of 1) attracts nothing: the estimate does not hold there
+    (on a rotation, where Phi^p is the identity to rounding, Newton's method
+    may move anywhere in a plane of fixed points).
     """
     dist = _norm(refined - start)
     fixed = res <= refine_tol * np.maximum(1.0, _norm(refined))
     with np.errstate(divide="ignore", invalid="ignore"):
-        reach = np.where(rho < 1, 2 * res0 / (1 - rho), 0.0)
+        reach = np.where(rho < 1 - neutral_tol, 2 * res0 / (1 - rho), 0.0)
     return fixed & ((dist <= merge_tol) | (dist <= reach))
