@@ -39,10 +39,13 @@ at a time with the same stopping rules) is printed for reference.  Timings
 are the best of ``--repeat`` runs (the machine is shared; the best run is
 the least disturbed one), the search, the two references and the floor
 timed in turn within each repeat, in a new random order each time, so that
-all see the same load and each follows each other about equally often
-(threaded BLAS keeps spinning a while after a run), with more repeats
-(the same number for all) while a round of them takes less than a
-second; the process CPU time is printed too (summed over threads).
+all see the same load, with more repeats (the same number for all) while
+the runs of a round take less than a second; the process CPU time is
+printed too (summed over threads).  Each run starts once the process's
+other threads have let go of the cores: OpenBLAS's threads spin for about
+0.1 s after every multi-threaded product, and a run started in that time
+shares the machine with them (load the reference makes, not the machine's;
+``--no-settle`` times the runs back to back, as before).
 
 The search cuts the batch of starts into cache-sized chunks (a few hundred
 rows) and maps them on ``workers`` threads (default: the cores the caller's
@@ -151,7 +154,8 @@ def plain_numpy(net: Network, starts: np.ndarray, tol: float = 1e-5, max_iter: i
 def plain_on_workers(net: Network, starts: np.ndarray):
     """:func:`plain_numpy` with its products on the search's worker threads (its chunks), one BLAS thread each."""
     rows = _chunk_rows(net, None, max(net.widths))
-    with limit_blas_threads(1), Workers(default_workers()) as pool:
+    workers = default_workers()  # before the limit below: the search counts the caller's BLAS threads
+    with limit_blas_threads(1), Workers(workers) as pool:
         return plain_numpy(net, starts, forward=lambda x: _map(net, x, rows, pool))
 
 
@@ -190,33 +194,66 @@ def _burn(stop, parent: int):
         sum(i * i for i in range(10_000))
 
 
-def interleaved(fns: dict, repeat: int, min_seconds: float = 1.0):
+def settle(max_seconds: float = 0.5, window: float = 0.012) -> bool:
+    """Busy-wait on this thread until no other thread of this process holds a core; False if it took too long.
+
+    OpenBLAS's threads keep spinning for about 0.1 s after every multi-threaded product (measured here: 100 ms
+    of process CPU time during a sleep after one): whatever runs next shares the machine with them.  The
+    threaded reference would hand that load to the run after it, which on two cores leaves a search with two
+    threads one core and the one-thread reference none less.  The process CPU time counts every thread; while
+    this thread alone runs it grows as fast as the wall clock.  Windows of 12 ms: the CPU time advances in
+    clock ticks (4 ms here).  Busy rather than asleep: a machine left idle for tens of milliseconds maps the
+    next few milliseconds' work slower (measured here: the first maps after a 50 ms sleep ~1.6 times slower).
+    """
+    deadline = time.perf_counter() + max_seconds
+    while time.perf_counter() < deadline:
+        w, c = time.perf_counter(), time.process_time()
+        while time.perf_counter() - w < window:
+            pass
+        if time.process_time() - c < 1.5 * (time.perf_counter() - w):
+            return True
+    return False
+
+
+def interleaved(fns: dict, repeat: int, min_seconds: float = 1.0, max_seconds: float = 8.0):
     """Best wall time and best process CPU time of each function, the functions run in turn within every repeat.
 
     On a machine whose load changes during the run, timing one function
     ``repeat`` times and then the next would hand a quiet minute to one of
     them; in turn, each sees the same load.  Short functions get more
-    repeats (all the same number), until the round has taken
-    ``min_seconds`` or 20 times ``repeat`` rounds: a best of five runs of
-    a few milliseconds is a lottery on a loaded machine.
+    repeats (all the same number), until the timed runs of the round have
+    taken ``min_seconds`` in all, or 20 times ``repeat`` rounds, or
+    ``max_seconds`` have passed: a best of five runs of a few milliseconds
+    is a lottery on a loaded machine.  Each run starts after
+    :func:`settle`: none inherits the spinning BLAS threads of the one
+    before it (``SETTLE[0] = False``, ``--no-settle``, times them back to
+    back).
     """
     walls = {k: [] for k in fns}
     cpus = {k: [] for k in fns}
     keys = list(fns)
     order = np.random.default_rng(0)
     start = time.perf_counter()
+    timed = 0.0
     r = 0
-    while r < repeat or (time.perf_counter() - start < min_seconds and r < 20 * repeat):
-        # a new order in every repeat, so that each function follows each other about equally often: the BLAS
-        # threads of a threaded run keep spinning a while after it and slow down whatever runs next (a
-        # rotation of one order would keep every function behind the same one)
+    while r < repeat or (timed < min_seconds and r < 20 * repeat and time.perf_counter() - start < max_seconds):
+        # a new order in every repeat, so that each function follows each other about equally often (without
+        # settling, the BLAS threads of a threaded run keep spinning a while after it and slow down whatever
+        # runs next: a rotation of one order would keep every function behind the same one)
         for k in order.permutation(keys):
+            if SETTLE[0] and not settle():
+                UNSETTLED[0] += 1
             t, c = time.perf_counter(), time.process_time()
             fns[k]()
             walls[k].append(time.perf_counter() - t)
             cpus[k].append(time.process_time() - c)
+            timed += walls[k][-1]
         r += 1
     return {k: min(v) for k, v in walls.items()}, {k: min(v) for k, v in cpus.items()}
+
+
+SETTLE = [True]
+UNSETTLED = [0]  # runs started although another thread of the process still held a core after 0.5 s
 
 
 def one_thread(fn):
@@ -259,7 +296,10 @@ def main():
     parser.add_argument("--networks", type=int, default=10, help="Cauchy networks of the rmtfp / numpy summary")
     parser.add_argument("--load", type=int, default=0, help="busy processes started for the whole run")
     parser.add_argument("--skip-fine", action="store_true", help="skip the 401 x 401 basin map")
+    parser.add_argument("--no-settle", action="store_true",
+                        help="time the runs back to back, each inheriting the spinning BLAS threads of the one before")
     args = parser.parse_args()
+    SETTLE[0] = not args.no_settle
     stop = multiprocessing.Event()
     burners = [multiprocessing.Process(target=_burn, args=(stop, os.getpid()), daemon=True) for _ in range(args.load)]
     for b in burners:
@@ -279,7 +319,9 @@ def run(args):
           f"load average {os.getloadavg()[0]:.2f} ({args.load} busy processes of this run); numpy {np.__version__}")
     print(f"network: widths {WIDTHS} (L = 5), hard-tanh, papers' scale 1/n_l; grid 41 x 41, "
           f"tol 1e-5, max_iter 50, max_period 8, Newton refinement on")
-    print(f"find_fixed_points defaults: blas_threads=1, workers=None ({default_workers()} worker threads here)\n")
+    print(f"find_fixed_points defaults: blas_threads=1, workers=None ({default_workers()} worker threads here)")
+    print("timed runs " + ("each after the process's other threads (spinning BLAS threads) have let go of the cores"
+                           if SETTLE[0] else "back to back (--no-settle)") + "\n")
     starts = grid()
     ratios, floors, agree, cpu_ratios, bound, threaded, vs_one = ten_networks(starts, args.networks, args.repeat)
     print(f"{args.networks} Cauchy networks (seeds 0..{args.networks - 1}): rmtfp / plain numpy "
@@ -301,7 +343,8 @@ def run(args):
     same, fewer, more = 100 * agree.mean(axis=0)
     print(f"  maps per start, search vs reference: the same {same:.1f}%, fewer {fewer:.1f}% (cycle or divergence "
           f"test first), more {more:.1f}% (iterated on from an unstable point); load average "
-          f"{os.getloadavg()[0]:.2f} at the end\n")
+          f"{os.getloadavg()[0]:.2f} at the end" + (f"; {UNSETTLED[0]} runs started unsettled" if SETTLE[0] else "")
+          + "\n")
     for law, seed in CASES:
         net = Network.random(WIDTHS, "hardtanh", law, rng=seed)
         _, t_med, c_best, res = best_time(lambda: find_fixed_points(net, starts), args.repeat)

@@ -141,14 +141,21 @@ def test_a_held_back_helper_does_not_stall_the_batch(monkeypatch):
     assert blocked < 20  # not the 30 s the helper was held back
 
 
-@pytest.mark.parametrize("total", [1, 5, 127, 128, 255, 256, 511, 512, 1681, 5000, 100_000])
+@pytest.mark.parametrize("total", [1, 5, 127, 159, 160, 161, 255, 256, 511, 512, 1023, 1024, 1681, 5000, 100_000])
 @pytest.mark.parametrize("rows", [1, 7, 64, 655])
 def test_chunking(total, rows):
     per = maps._chunking(total, rows)
     chunks = -(-total // per)
     assert 1 <= per <= rows
-    assert chunks >= min(maps._SPLIT_CHUNKS, total // maps._SPLIT_ROWS)
     assert chunks * per - total < per  # no empty chunk
+    if total >= 2 * maps._SPLIT_ROWS:
+        assert chunks >= 2  # work for two workers
+        if total < maps._SPLIT_WIDE and 2 * rows >= total:
+            assert chunks == 2  # shared evenly by two
+    if total >= maps._SPLIT_WIDE:
+        assert chunks >= maps._SPLIT_CHUNKS
+    if total < 2 * maps._SPLIT_ROWS:
+        assert chunks == -(-total // rows)  # as few as the row limit allows
 
 
 @pytest.mark.parametrize("seed", range(30))

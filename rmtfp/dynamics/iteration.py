@@ -108,12 +108,17 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
                 x = y
                 continue
             step = np.sqrt(dist2[0])
-            last = bud == m if m >= first_last else none[:idx.size]
-            div = ~(np.sqrt(ynorm2) <= radius)  # not finite, or beyond the radius
-            fp = ~div & (step < tol)
+            # the tests skip what cannot happen at this map: a budget ending (m before first_last), a divergent
+            # start (every |x^m|^2 below far2)
+            ends = m >= first_last
+            last = bud == m if ends else none[:idx.size]
+            div = None if (ynorm2 <= far2).all() else ~(np.sqrt(ynorm2) <= radius)  # not finite, or too far
+            fp = step < tol
+            if div is not None:
+                fp &= ~div
             if not early:
                 fp &= last
-            left = ~(div | fp)
+            left = ~fp if div is None else ~(div | fp)
             cyc_p = None
             if m >= 2 and max_period >= 2:
                 close = dist2[1:] < tol2
@@ -124,23 +129,29 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
                         cyc_p = np.zeros(idx.size, dtype=int)
                         cyc_p[cyc] = close[:, cyc].argmax(axis=0) + 2  # the smallest period that returns
                         left &= ~cyc
-            out = last & left  # budget spent: unresolved, keep the last iterate
-            if not left.all() or out.any():
-                g = idx[fp]
-                code[g], cand[g], cand_res[g], iters[g] = _FP, x[fp], step[fp], m
+            if ends:
+                out = last & left  # budget spent: unresolved, keep the last iterate
+                cand[idx[out]] = y[out]
+                left &= ~out
+            if not left.all():
+                f = np.flatnonzero(fp)
+                if f.size:
+                    g = idx[f]
+                    code[g], cand[g], cand_res[g], iters[g] = _FP, x[f], step[f], m
                 if cyc_p is not None:
                     found.append(_cycle_orbits(idx, hist, y, cyc_p, dist2, m, code, period, iters, cand, cand_res))
-                g = idx[div]
-                code[g], iters[g] = _DIVERGENT, m
-                cand[idx[out]] = y[out]
-                stop = ~left | out
+                if div is not None:
+                    g = idx[div]
+                    code[g], iters[g] = _DIVERGENT, m
+                stop = np.flatnonzero(~left)
                 state[idx[stop]] = y[stop]
-                keep = np.flatnonzero(left & ~out)
+                keep = np.flatnonzero(left)
                 if keep.size == 0:
                     break
-                idx, x, y, bud = idx[keep], x[keep], y[keep], bud[keep]
+                idx, y, bud = idx[keep], y[keep], bud[keep]
                 hist = hist.take(keep, axis=1)
-                first_last = int(bud.min())
+                if ends:
+                    first_last = int(bud.min())  # (a bound from before is still a bound: rows only leave)
             hist[m % max_period] = y
             x = y
     return code, period, iters, cand, cand_res, state, Orbits.join(found, max_period, n)

@@ -1,0 +1,76 @@
+"""Phi on the distinct rows of a batch (:class:`rmtfp.dynamics.maps._DistinctMap`)."""
+
+import numpy as np
+import pytest
+
+from rmtfp import Network
+from rmtfp.dynamics import maps
+
+
+def _counting(net):
+    """The rows of every batch the network maps, recorded."""
+    seen = []
+    forward = net._forward
+
+    def counted(x):
+        seen.append(x.shape[0])
+        return forward(x)
+
+    net._forward = counted
+    return seen
+
+
+def _batch(rng, n, m, repeated, kind):
+    """m rows of dimension n of which ``repeated`` repeat an earlier row (bit for bit)."""
+    x = rng.uniform(-1, 1, size=(m, n))
+    if kind == "saturated":
+        # distinct rows with equal first coordinates (a saturated output unit)
+        x[:, 0] = np.where(rng.random(m) < 0.5, -1.0, 1.0)
+    elif kind == "signed_zero":
+        x[: m // 2, 0] = 0.0
+        x[m // 2:, 0] = -0.0
+    elif kind == "far_columns" and n > 8:
+        # distinct rows that agree in the first eight columns
+        x[:, :8] = x[0, :8]
+    copies = rng.choice(m, size=repeated, replace=False)
+    x[copies] = x[rng.integers(0, m - repeated, size=repeated)]  # may copy a copy: count distinct rows below
+    return x
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 12])
+@pytest.mark.parametrize("fraction", [0.0, 0.05, 0.09, 0.11, 0.5, 0.99])
+@pytest.mark.parametrize("kind", ["uniform", "saturated", "signed_zero", "far_columns"])
+def test_distinct_rows_mapped_once_exactly_when_a_tenth_repeat(n, fraction, kind):
+    # the rule: a batch whose rows repeat (bit for bit) at least a tenth of the time is mapped on its distinct
+    # rows; the cheap pre-test on weighted sums must never skip such a batch (equal rows, equal sums)
+    rng = np.random.default_rng(int(1000 * fraction) + n)
+    m = 400
+    x = _batch(rng, n, m, int(fraction * m), kind)
+    distinct = np.unique(x.view(np.dtype((np.void, 8 * n))).ravel()).size
+    net = Network.random([n, 30, n], "hardtanh", "normal", rng=n)
+    seen = _counting(net)
+    y = maps._DistinctMap(net, rows=10_000)(x)
+    assert y.shape == (m, n)
+    if m - distinct >= 0.1 * m:
+        assert seen == [distinct]
+    else:
+        assert seen == [m]
+    # equal rows get equal images, and the images are Phi's (another batch shape may round differently
+    # in the last bits: a few ulps of the products)
+    reference = Network(net.weights, net.biases, "hardtanh")._forward(x)
+    np.testing.assert_allclose(y, reference, rtol=0, atol=1e-13)
+    _, first, inverse = np.unique(x.view(np.dtype((np.void, 8 * n))).ravel(), return_index=True,
+                                  return_inverse=True)
+    np.testing.assert_array_equal(y, y[first][inverse.ravel()])
+
+
+def test_skipped_batches_wait_longer_each_time():
+    # without repeats the test itself is skipped for 1, 2, 4, 8, 16, 16 maps
+    rng = np.random.default_rng(0)
+    net = Network.random([2, 30, 2], "hardtanh", "normal", rng=0)
+    phi = maps._DistinctMap(net, rows=10_000)
+    tested = []
+    for k in range(64):
+        tested.append(phi.wait == 0)
+        phi(rng.uniform(-1, 1, size=(50, 2)))
+    assert np.flatnonzero(tested).tolist() == [0, 2, 5, 10, 19, 36, 53]
