@@ -26,7 +26,7 @@ from .._threads import blas_limited, check_blas_threads, limit_blas_threads
 from ..errors import UnresolvedWarning
 from .cycles import _find_cycles
 from .iteration import _iterate
-from .maps import Workers, _chunk_rows, _map_jacobian, _norm, auto_workers, blas_thread_count
+from .maps import Workers, _chunk_rows, _norm, auto_workers, blas_thread_count
 from .merge import _merge_fixed_points
 from .network import Network
 from .newton import _fixed_point_fun, _newton
@@ -74,11 +74,11 @@ def _classify(net: Network, code, period, cand, cand_res, orbits, tol, merge_tol
         else:
             code[starts_j] = _UNRESOLVED
     fp_idx = np.flatnonzero(code == _FP)
-    fps, res, refd, fp_labels = _merge_fixed_points(net, cand[fp_idx], cand_res[fp_idx], tol, merge_tol,
-                                                    refine, refine_tol, neutral_tol, rows)
+    fps, res, refd, fp_labels, jac = _merge_fixed_points(net, cand[fp_idx], cand_res[fp_idx], tol, merge_tol,
+                                                         refine, refine_tol, neutral_tol, rows)
     labels[fp_idx] = fp_labels
     labels[(code == _UNRESOLVED) | (code == _DIVERGENT)] = -1
-    stab = stability_of(_map_jacobian(net, fps, rows)[1], neutral_tol)
+    stab = stability_of(jac, neutral_tol)
     return code, labels, cycles, fps, res, refd, stab
 
 
@@ -325,11 +325,11 @@ def find_all_fixed_points(net: Network, starts, tol: float = 1e-12, max_iter: in
     code[~np.isfinite(r) | ~np.isfinite(xn) | (xn > divergence_radius)] = _DIVERGENT
     fp_idx = np.flatnonzero(code == _FP)
     labels = np.full(x0.shape[0], -1)
-    fps, res, refd, fp_labels = _merge_fixed_points(net, x[fp_idx], r[fp_idx], tol, merge_tol,
-                                                    False, tol, neutral_tol, jrows)
+    fps, res, refd, fp_labels, jac = _merge_fixed_points(net, x[fp_idx], r[fp_idx], tol, merge_tol,
+                                                         False, tol, neutral_tol, jrows)
     labels[fp_idx] = fp_labels
     refd = np.ones(fps.shape[0], dtype=bool)
-    stab = stability_of(_map_jacobian(net, fps, jrows)[1], neutral_tol)
+    stab = stability_of(jac, neutral_tol)
     for a in (fps, res, refd, labels, steps, x0):
         a.setflags(write=False)
     status = _STATUS_ARRAY[code]

@@ -91,7 +91,10 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     near2, far2 = tol2 * (1 + 1e-9), radius * radius * (1 - 1e-9)
     back_rows = [[(m - p) % max_period for p in range(1, min(max_period, m) + 1)] for m in range(2 * max_period)]
     first_last = int(bud.min())  # no budget in the batch ends before this map
+    # one budget for all (a search from scratch): the budgets need no bookkeeping, all end at the last map
+    uniform = first_last == int(bud.max())
     none = np.zeros(m_total, dtype=bool)
+    every = np.ones(m_total, dtype=bool)
     with np.errstate(invalid="ignore", over="ignore"):
         for m in range(1, int(budget.max()) + 1):
             if bar is not None:
@@ -111,7 +114,7 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
             # the tests skip what cannot happen at this map: a budget ending (m before first_last), a divergent
             # start (every |x^m|^2 below far2)
             ends = m >= first_last
-            last = bud == m if ends else none[:idx.size]
+            last = (every[:idx.size] if uniform else bud == m) if ends else none[:idx.size]
             div = None if (ynorm2 <= far2).all() else ~(np.sqrt(ynorm2) <= radius)  # not finite, or too far
             fp = step < tol
             if div is not None:
@@ -143,15 +146,19 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
                 if div is not None:
                     g = idx[div]
                     code[g], iters[g] = _DIVERGENT, m
-                stop = np.flatnonzero(~left)
+                # the starts that stopped: the fixed points alone, unless a start diverged, closed a cycle or
+                # spent its budget
+                stop = f if div is None and cyc_p is None and not ends else np.flatnonzero(~left)
                 state[idx[stop]] = y[stop]
                 keep = np.flatnonzero(left)
                 if keep.size == 0:
                     break
-                idx, y, bud = idx[keep], y[keep], bud[keep]
+                idx, y = idx[keep], y[keep]
                 hist = hist.take(keep, axis=1)
-                if ends:
-                    first_last = int(bud.min())  # (a bound from before is still a bound: rows only leave)
+                if not uniform:
+                    bud = bud[keep]
+                    if ends:
+                        first_last = int(bud.min())  # (a bound from before is still a bound: rows only leave)
             hist[m % max_period] = y
             x = y
     return code, period, iters, cand, cand_res, state, Orbits.join(found, max_period, n)

@@ -84,6 +84,11 @@ class Workers:
         if time.monotonic() - _last_stall[0] < _STALL_MEMORY:
             # a search in this process stalled a moment ago: the machine is busy; start on one thread
             self._serial, self._backoff = 16, 16
+        elif self._pool is not None:
+            # wake the helpers now: one asleep for long starts its first chunk late, which the checks and
+            # set-up before the first map hide
+            for _ in range(workers - 1):
+                self._pool.submit(int)
 
     def __enter__(self) -> "Workers":
         return self
@@ -238,19 +243,14 @@ class _DistinctMap:
 
     def __init__(self, net: Network, rows: int, pool: Optional[Workers] = None):
         self.net, self.rows, self.pool, self.wait, self.backoff = net, rows, pool, 0, 1
-        self.weights = 1 + 0.6180339887498949 * np.arange(min(8, net.n_in))  # distinct: few unequal rows collide
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if self.wait > 0:
             self.wait -= 1
             return _map(self.net, x, self.rows, self.pool)
-        # equal rows have equal sums x_0 v_0 + ... + x_7 v_7 (element by element, in the same order: no
-        # reduction whose order could depend on a row's alignment): a batch with fewer than 10 % repeated sums
-        # (a sort of one column) has fewer than 10 % repeated rows, and sorting whole rows (five times the
-        # cost) is skipped
-        sums = x[:, 0] * self.weights[0]
-        for j in range(1, self.weights.size):
-            sums += x[:, j] * self.weights[j]
+        # a batch with fewer than 10 % repeated row sums (a sort of one column) has fewer than 10 % repeated
+        # rows, and sorting whole rows (five times the cost) is skipped
+        sums = _row_sums(x)
         sums.sort()
         if np.count_nonzero(sums[1:] == sums[:-1]) >= 0.1 * x.shape[0]:
             keys = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
@@ -260,6 +260,20 @@ class _DistinctMap:
                 return _map(self.net, x[first], self.rows, self.pool)[inverse.ravel()]
         self.wait, self.backoff = self.backoff, min(16, 2 * self.backoff)
         return _map(self.net, x, self.rows, self.pool)
+
+
+#: distinct weights of the first eight coordinates in :func:`_row_sums` (few unequal rows have equal sums)
+_SUM_WEIGHTS = 1 + 0.6180339887498949 * np.arange(8)
+
+
+def _row_sums(x: np.ndarray) -> np.ndarray:
+    """x_0 v_0 + ... + x_7 v_7 for every row of x, element by element in the same order for every row (no
+    reduction whose order could depend on a row's alignment): equal rows have equal sums, so the repeats of a
+    column of sums bound those of the rows."""
+    s = x[:, 0] * _SUM_WEIGHTS[0]
+    for j in range(1, min(8, x.shape[1])):
+        s += x[:, j] * _SUM_WEIGHTS[j]
+    return s
 
 
 def _norm(v: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .maps import _map, _map_jacobian, _norm
+from .maps import _map, _map_jacobian, _norm, _row_sums
 from .network import Network
 from .newton import _accept, _fixed_point_fun, _newton
 
@@ -30,11 +30,12 @@ def _collapse_duplicates(points: np.ndarray, residuals: np.ndarray, radius: floa
     distinct point enters with its smallest residual (ties: the first
     index), which is the one the greedy order would reach first, so the
     clusters and leaders are those of all the candidates.  None when fewer
-    than half of the candidates repeat another (judged on the first
-    coordinate: sorting whole rows would cost more than it saves).
+    than half of the candidates repeat another (judged on a column of row
+    sums, whose repeats bound those of the rows: sorting whole rows would
+    cost more than it saves).
     """
     m = points.shape[0]
-    if np.unique(points[:, 0]).size > m // 2:
+    if np.unique(_row_sums(points)).size > m // 2:
         return None
     # equal rows next to each other, by increasing residual, then index (lexsort is stable); -0.0 == 0.0
     # like the distance, which puts them in one cluster anyway
@@ -162,12 +163,13 @@ def _greedy(points: np.ndarray, residuals: np.ndarray, radius: float, owner: Opt
 def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_tol, neutral_tol, rows):
     """Cluster fixed-point candidates, polish one per cluster, merge again.
 
-    Returns the fixed points (sorted), their residuals, refined flags and the
-    label of every candidate.
+    Returns the fixed points (sorted), their residuals, refined flags, the
+    label of every candidate and DPhi at the fixed points.
     """
     n = pts.shape[1]
     if pts.shape[0] == 0:
-        return np.empty((0, n)), np.empty(0), np.empty(0, dtype=bool), np.empty(0, dtype=int)
+        return (np.empty((0, n)), np.empty(0), np.empty(0, dtype=bool), np.empty(0, dtype=int),
+                np.empty((0, n, n)))
     cl1, lead1 = _leader_clusters(pts, res, merge_tol)
     x0, res0 = pts[lead1], res[lead1]
     xr = x0
@@ -178,6 +180,12 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
         rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1)
         ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
         xr = np.where(ok[:, None], xn, x0)
+        jr = jn
+        if not ok.all():
+            jr = jn.copy()
+            jr[~ok] = _map_jacobian(net, x0[~ok], rows)[1]
+    else:
+        jr = _map_jacobian(net, xr, rows)[1]
     rr = _norm(_map(net, xr, rows) - xr)
     cl2, lead2 = _leader_clusters(xr, rr, merge_tol)
     final = xr[lead2]
@@ -185,4 +193,4 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     labels = rank[cl2[cl1]]
-    return final[order], rr[lead2][order], ok[lead2][order], labels
+    return final[order], rr[lead2][order], ok[lead2][order], labels, jr[lead2][order]
