@@ -8,9 +8,11 @@ import time
 
 import numpy as np
 import pytest
+from scipy.spatial import cKDTree
 from threadpoolctl import threadpool_limits
 
 import rmtfp.dynamics.maps as maps
+import rmtfp.dynamics.merge as merge
 from rmtfp import Network, find_fixed_points, grid, random_starts
 from rmtfp.dynamics.merge import _leader_clusters
 from rmtfp.dynamics.newton import _fixed_point_fun, _newton
@@ -186,6 +188,40 @@ def test_leader_clusters_one_point_per_item_agrees_with_the_general_route(seed):
     if lead.shape[0] > 1:
         d = np.linalg.norm(lead[:, None] - lead[None], axis=2)
         assert np.all(d[np.triu_indices(lead.shape[0], 1)] > radius)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_greedy_distance_table_agrees_with_the_kd_tree(seed, monkeypatch):
+    # a few points are clustered through a table of their squared distances; the k-d tree the table replaces
+    # gives the same clusters, also for pairs at the distance radius to the rounding
+    rng = np.random.default_rng(seed)
+    n = 1 + seed % 3
+    k = int(rng.integers(1, merge._TABLE_POINTS + 1))
+    radius = 1e-3
+    pts = rng.uniform(-1, 1, size=(1, n)) + rng.normal(scale=radius, size=(k, n))
+    for i in range(1, k, 2):  # every other point at the radius from the one before, to a few ulps
+        d = rng.normal(size=n)
+        pts[i] = pts[i - 1] + d / np.linalg.norm(d) * radius * (1 + rng.uniform(-3e-16, 3e-16))
+    res = rng.choice([0.0, 1e-9, 1e-7], size=k)
+    table = merge._greedy(pts, res, radius)
+    monkeypatch.setattr(merge, "_TABLE_POINTS", 0)
+    tree = merge._greedy(pts, res, radius)
+    np.testing.assert_array_equal(table[0], tree[0])
+    np.testing.assert_array_equal(table[1], tree[1])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_distance_table_judges_pairs_at_the_radius_as_the_kd_tree(n):
+    # pairs at the distance radius to a few ulps: the table and the k-d tree's ball query agree on every one
+    # (a test of |p - q| <= radius instead of |p - q|^2 <= radius^2 disagrees on about one pair in 500)
+    rng = np.random.default_rng(n)
+    radius = 1e-3
+    for _ in range(3000):
+        p = rng.uniform(-1, 1, n)
+        d = rng.normal(size=n)
+        q = p + d / np.linalg.norm(d) * radius * (1 + rng.uniform(-3e-16, 3e-16))
+        pts = np.stack([p, q])
+        assert merge._near_table(pts, radius)[0, 1] == (1 in cKDTree(pts).query_ball_point(p, radius))
 
 
 @pytest.mark.parametrize("seed", range(12))

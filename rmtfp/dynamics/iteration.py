@@ -89,6 +89,9 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     # a map on which no start can have met a criterion (bounds on the safe side of the rounding of the
     # tests below) needs no more than these two comparisons
     near2, far2 = tol2 * (1 + 1e-9), radius * radius * (1 - 1e-9)
+    # every coordinate within `far` puts every |x^m|^2 below far2 (NaN fails the comparison)
+    far = np.sqrt(far2 / n) * (1 - 1e-9)
+    fixed = []  # (starts, map, candidate x^{m-1}, residual, x^m) of the fixed points met at each map
     back_rows = [[(m - p) % max_period for p in range(1, min(max_period, m) + 1)] for m in range(2 * max_period)]
     first_last = int(bud.min())  # no budget in the batch ends before this map
     # one budget for all (a search from scratch): the budgets need no bookkeeping, all end at the last map
@@ -105,8 +108,8 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
             back = hist.take(back_rows[m if m < max_period else max_period + m % max_period], axis=0)
             back -= y
             dist2 = np.square(back, out=back) @ ones
-            ynorm2 = np.square(y) @ ones
-            if m < first_last and not (dist2 < near2).any() and (ynorm2 <= far2).all():
+            near = y.size == 0 or (-far <= y.min() and y.max() <= far)  # no start can diverge at this map
+            if m < first_last and near and not (dist2 < near2).any():
                 hist[m % max_period] = y
                 x = y
                 continue
@@ -115,7 +118,7 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
             # start (every |x^m|^2 below far2)
             ends = m >= first_last
             last = (every[:idx.size] if uniform else bud == m) if ends else none[:idx.size]
-            div = None if (ynorm2 <= far2).all() else ~(np.sqrt(ynorm2) <= radius)  # not finite, or too far
+            div = None if near else ~(np.sqrt(np.square(y) @ ones) <= radius)  # not finite, or too far
             fp = step < tol
             if div is not None:
                 fp &= ~div
@@ -139,17 +142,16 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
             if not left.all():
                 f = np.flatnonzero(fp)
                 if f.size:
-                    g = idx[f]
-                    code[g], cand[g], cand_res[g], iters[g] = _FP, x[f], step[f], m
+                    fixed.append((idx[f], m, x[f], step[f], y[f]))
                 if cyc_p is not None:
                     found.append(_cycle_orbits(idx, hist, y, cyc_p, dist2, m, code, period, iters, cand, cand_res))
                 if div is not None:
                     g = idx[div]
                     code[g], iters[g] = _DIVERGENT, m
-                # the starts that stopped: the fixed points alone, unless a start diverged, closed a cycle or
-                # spent its budget
-                stop = f if div is None and cyc_p is None and not ends else np.flatnonzero(~left)
-                state[idx[stop]] = y[stop]
+                if div is not None or cyc_p is not None or ends:
+                    # the starts that stopped other than at a fixed point (whose state is recorded with it)
+                    stop = np.flatnonzero(~left & ~fp)
+                    state[idx[stop]] = y[stop]
                 keep = np.flatnonzero(left)
                 if keep.size == 0:
                     break
@@ -161,6 +163,12 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
                         first_last = int(bud.min())  # (a bound from before is still a bound: rows only leave)
             hist[m % max_period] = y
             x = y
+    if fixed:  # written once: a start stops at most once
+        starts, at, candidate, residual, last_iterate = zip(*fixed)
+        g = np.concatenate(starts)
+        code[g], iters[g] = _FP, np.repeat(at, [a.size for a in starts])
+        cand[g], cand_res[g] = np.concatenate(candidate), np.concatenate(residual)
+        state[g] = np.concatenate(last_iterate)
     return code, period, iters, cand, cand_res, state, Orbits.join(found, max_period, n)
 
 

@@ -17,6 +17,10 @@ from .network import Network
 from .newton import _accept, _fixed_point_fun, _newton
 
 
+#: at most this many points are clustered through a table of their distances rather than a k-d tree
+_TABLE_POINTS = 32
+
+
 def _leader_order(points: np.ndarray, residuals: np.ndarray) -> np.ndarray:
     """Candidates by increasing residual, ties broken lexicographically (independent of input order)."""
     return np.lexsort(tuple(points.T[::-1]) + (residuals,))
@@ -117,17 +121,32 @@ def _split_far_apart(points: np.ndarray, residuals: np.ndarray, radius: float, m
     return number[cluster], leaders
 
 
+def _near_table(points: np.ndarray, radius: float) -> np.ndarray:
+    """Which points are within ``radius`` of which, judged as the k-d tree judges them: the squared
+    differences summed coordinate by coordinate (in order: up to three coordinates) compared with radius^2."""
+    diff = points[:, None, :] - points[None, :, :]
+    return (diff * diff).sum(axis=2) <= radius * radius
+
+
 def _greedy(points: np.ndarray, residuals: np.ndarray, radius: float, owner: Optional[np.ndarray] = None,
             n_items: Optional[int] = None):
-    """:func:`_leader_clusters` by a k-d tree search around every leader in turn."""
-    tree = cKDTree(points)
+    """:func:`_leader_clusters` by a k-d tree search around every leader in turn (a table of all distances
+    for a few points in up to three dimensions)."""
     if owner is None:  # one point per item: the item's point itself breaks ties
         n_items = points.shape[0]
         order = _leader_order(points, residuals)
+        if n_items <= _TABLE_POINTS and points.shape[1] <= 3:
+            near_all = _near_table(points, radius)  # building the tree costs more for a few points
 
-        def near_points(item):
-            return np.asarray(tree.query_ball_point(points[item], radius), dtype=int)
+            def near_points(item):
+                return np.flatnonzero(near_all[item])
+        else:
+            tree = cKDTree(points)
+
+            def near_points(item):
+                return np.asarray(tree.query_ball_point(points[item], radius), dtype=int)
     else:
+        tree = cKDTree(points)
         # each item's lexicographically smallest point breaks ties between equal residuals
         order_pts = np.lexsort(tuple(points.T[::-1]))
         _, pos = np.unique(owner[order_pts], return_index=True)

@@ -8,6 +8,10 @@ from .maps import _map, _map_jacobian, _norm
 from .network import Network
 
 _EPS = np.finfo(float).eps
+#: |F| below _ROUNDING_FLOOR eps max(1, |x|) is the rounding of F itself (the subtraction Phi(x) - x alone rounds
+#: by up to eps |x| / 2 per coordinate, Phi's own last layer as much again): a further step only chases it
+#: (measured: a step from 3.9e-16 to 3.3e-16 and another to 8.3e-17 at |x| = 1.4 on a hard-tanh network)
+_ROUNDING_FLOOR = 4
 
 
 def _solve(jac: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -27,8 +31,8 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
     on a piecewise-smooth F with many kinks the step length is not searched
     anew from 1 each time); a point stops when no halving
     decreases |F| (halving stops once the step is below the rounding of x,
-    t |dx| <= eps max(1, |x|)), when |F| <= eps max(1, |x|), or after
-    ``max_steps``.
+    t |dx| <= eps max(1, |x|)), when |F| <= 4 eps max(1, |x|) (the rounding
+    of F itself), or after ``max_steps``.
     Points leaving the ball of radius ``radius`` or turning non-finite stop.
 
     Returns
@@ -43,7 +47,7 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
     first = np.ones(x.shape[0])
     active = np.isfinite(r) & np.all(np.isfinite(jac), axis=(1, 2))
     for _ in range(max_steps):
-        active &= r > _EPS * np.maximum(1.0, _norm(x))
+        active &= r > _ROUNDING_FLOOR * _EPS * np.maximum(1.0, _norm(x))
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
