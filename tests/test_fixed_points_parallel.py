@@ -232,9 +232,9 @@ def test_batched_newton_agrees_with_one_point_at_a_time(seed):
     net = Network.random([2, 30, 30, 2], "tanh", "normal", scale=3.0, rng=seed)
     x0 = random_starts(40, 2, rng=seed)
     fun = _fixed_point_fun(net, 64)
-    xb, rb, _ = _newton(fun, x0)
+    xb, rb, _, _ = _newton(fun, x0)
     for i in range(x0.shape[0]):
-        xi, ri, _ = _newton(fun, x0[i:i + 1])
+        xi, ri, _, _ = _newton(fun, x0[i:i + 1])
         scale = max(1.0, float(np.linalg.norm(xb[i])))
         if rb[i] <= 1e-12 * scale and ri[0] <= 1e-12 * scale:
             np.testing.assert_allclose(xi[0], xb[i], rtol=0, atol=1e-10)  # both converged: the same root

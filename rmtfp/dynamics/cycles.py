@@ -58,8 +58,7 @@ def _find_cycles(net: Network, code, period, orbits, tol, merge_tol, refine, ref
         xr = x0
         ok = np.zeros(lead.size, dtype=bool)
         if refine:
-            xn, rn, _ = _newton(_cycle_fun(net, p, rows), x0)
-            _, jn = _power_jacobian(net, xn, p, rows)
+            xn, rn, _, jn = _newton(_cycle_fun(net, p, rows), x0)  # D(Phi^p) at the polished points too
             rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1) if xn.shape[0] else np.zeros(0)
             ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
             xr = np.where(ok[:, None], xn, x0)

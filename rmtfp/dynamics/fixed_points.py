@@ -318,7 +318,7 @@ def find_all_fixed_points(net: Network, starts, tol: float = 1e-12, max_iter: in
                                                                       neutral_tol)
     max_iter = int_at_least("max_iter", max_iter, 1, integral_floats=True)
     jrows = _chunk_rows(net, chunk_size, max(net.widths) * n)
-    x, r, steps = _newton(_fixed_point_fun(net, jrows), x0, max_steps=max_iter, radius=divergence_radius)
+    x, r, steps, _ = _newton(_fixed_point_fun(net, jrows), x0, max_steps=max_iter, radius=divergence_radius)
     xn = _norm(x)
     code = np.full(x0.shape[0], _UNRESOLVED, dtype=np.int8)
     code[r <= tol * np.maximum(1.0, xn)] = _FP

@@ -194,8 +194,8 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
     xr = x0
     ok = np.zeros(lead1.size, dtype=bool)
     if refine:
-        xn, rn, _ = _newton(_fixed_point_fun(net, rows), x0)
-        _, jn = _map_jacobian(net, xn, rows)
+        # Newton's last evaluation gives DPhi and |F| at the polished points
+        xn, rn, _, jn = _newton(_fixed_point_fun(net, rows), x0)
         rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1)
         ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
         xr = np.where(ok[:, None], xn, x0)
@@ -205,6 +205,8 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
             jr[~ok] = _map_jacobian(net, x0[~ok], rows)[1]
     else:
         jr = _map_jacobian(net, xr, rows)[1]
+    # the residuals evaluated as a caller would, on the points themselves (not taken from a batch of another
+    # shape, whose products may round otherwise: eps |x| |DPhi| at a fixed point far from zero)
     rr = _norm(_map(net, xr, rows) - xr)
     cl2, lead2 = _leader_clusters(xr, rr, merge_tol)
     final = xr[lead2]

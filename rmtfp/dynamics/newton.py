@@ -23,9 +23,9 @@ def _solve(jac: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 
 
 def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
-    """Damped Newton's method on F(x) = 0 for a batch of points.
+    """Damped Newton's method on F(x) = G(x) - x = 0 for a batch of points.
 
-    ``fun(x)`` returns F(x) (k, n) and F'(x) (k, n, n).  A step is halved
+    ``fun(x)`` returns F(x) (k, n) and G'(x) (k, n, n) (F' = G' - I).  A step is halved
     (up to 30 times) until |F| decreases, starting from twice the damping
     accepted at the point's previous step (at most the full step, so that
     on a piecewise-smooth F with many kinks the step length is not searched
@@ -37,9 +37,11 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
 
     Returns
     -------
-    x, |F(x)|, steps : the final points, residuals and the Newton steps taken.
+    x, |F(x)|, steps, G'(x) : the final points, residuals, Newton steps taken
+    and G' there (DPhi at a polished fixed point, as ``fun`` computed it).
     """
     x = x0.copy()
+    eye = np.eye(x.shape[1])
     f, jac = fun(x)
     r = _norm(f)
     steps = np.zeros(x.shape[0], dtype=int)
@@ -52,7 +54,7 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
         if idx.size == 0:
             break
         with np.errstate(all="ignore"):
-            dx = _solve(jac[idx], -f[idx])
+            dx = _solve(jac[idx] - eye, -f[idx])
         ok = np.all(np.isfinite(dx), axis=1)
         active[idx[~ok]] = False
         idx, dx = idx[ok], dx[ok]
@@ -78,15 +80,15 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
             first[g] = np.minimum(1.0, 2 * t[p[good]])
             t[p[~good]] *= 0.5
         active[idx[~moved]] = False
-    return x, r, steps
+    return x, r, steps, jac
 
 
 def _fixed_point_fun(net: Network, rows: int):
-    eye = np.eye(net.n_in)
+    """F(x) = Phi(x) - x and DPhi(x), for :func:`_newton`."""
 
     def fun(x):
         y, jac = _map_jacobian(net, x, rows)
-        return y - x, jac - eye
+        return y - x, jac
 
     return fun
 
@@ -112,11 +114,11 @@ def _power_orbit(net: Network, x: np.ndarray, p: int, rows: int):
 
 
 def _cycle_fun(net: Network, p: int, rows: int):
-    eye = np.eye(net.n_in)
+    """F(x) = Phi^p(x) - x and D(Phi^p)(x), for :func:`_newton`."""
 
     def fun(x):
         y, jac = _power_jacobian(net, x, p, rows)
-        return y - x, jac - eye
+        return y - x, jac
 
     return fun
 
