@@ -25,7 +25,7 @@ _CHUNK_ELEMENTS = 2**16
 #: least _SPLIT_WIDE rows into at least _SPLIT_CHUNKS, whatever the number of workers (so that the result does
 #: not depend on it: BLAS may round a product of another shape differently in the last bit); an even number
 #: of equal chunks keeps two workers equally busy (three chunks on two threads left one idle for a third of
-#: the map: measured on two cores, two chunks map 256-1681 rows 5-25 % faster than three or four)
+#: the map: measured on two cores, two chunks map 256-1681 rows 3-26 % faster than three or four)
 _SPLIT_ROWS = 80
 _SPLIT_WIDE = 1024
 _SPLIT_CHUNKS = 4
