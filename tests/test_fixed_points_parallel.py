@@ -210,6 +210,31 @@ def test_greedy_distance_table_agrees_with_the_kd_tree(seed, monkeypatch):
     np.testing.assert_array_equal(table[1], tree[1])
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_orbit_clusters_by_scans_agree_with_the_kd_tree(seed, monkeypatch):
+    # items with several points (cycle orbits): the first leaders scan all points instead of querying a k-d
+    # tree; both give the same clusters, also for points of two items at the distance radius to the rounding,
+    # and whether the scans stop after a few leaders or never
+    rng = np.random.default_rng(seed)
+    n = 1 + seed % 3
+    p, k = int(rng.integers(2, 6)), int(rng.integers(1, 300))
+    radius = 1e-3
+    centres = rng.uniform(-1, 1, size=(int(rng.integers(1, 40)), p, n))
+    orbit = centres[rng.integers(0, centres.shape[0], k)] + rng.normal(scale=radius / 3, size=(k, p, n))
+    for j in range(1, k, 3):  # an orbit point at the radius, to a few ulps, from one of another item
+        d = rng.normal(size=n)
+        orbit[j, 0] = orbit[j - 1, 1] + d / np.linalg.norm(d) * radius * (1 + rng.uniform(-3e-16, 3e-16))
+    points = np.swapaxes(orbit, 0, 1).reshape(-1, n)
+    owner = np.tile(np.arange(k), p)
+    res = rng.choice([0.0, 1e-9, 1e-7], size=k)
+    scans = merge._greedy(points, res, radius, owner, k)
+    for limit in (0, 3):
+        monkeypatch.setattr(merge, "_OWNER_SCANS", limit)
+        tree = merge._greedy(points, res, radius, owner, k)
+        np.testing.assert_array_equal(scans[0], tree[0])
+        np.testing.assert_array_equal(scans[1], tree[1])
+
+
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_distance_table_judges_pairs_at_the_radius_as_the_kd_tree(n):
     # pairs at the distance radius to a few ulps: the table and the k-d tree's ball query agree on every one

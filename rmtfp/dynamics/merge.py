@@ -19,6 +19,9 @@ from .newton import _accept, _fixed_point_fun, _newton
 
 #: at most this many points are clustered through a table of their distances rather than a k-d tree
 _TABLE_POINTS = 32
+#: the first this many leaders of items with several points (cycle orbits) scan all points rather than query a
+#: k-d tree (building it costs more than a few scans)
+_OWNER_SCANS = 16
 
 
 def _leader_order(points: np.ndarray, residuals: np.ndarray) -> np.ndarray:
@@ -130,8 +133,9 @@ def _near_table(points: np.ndarray, radius: float) -> np.ndarray:
 
 def _greedy(points: np.ndarray, residuals: np.ndarray, radius: float, owner: Optional[np.ndarray] = None,
             n_items: Optional[int] = None):
-    """:func:`_leader_clusters` by a k-d tree search around every leader in turn (a table of all distances
-    for a few points in up to three dimensions)."""
+    """:func:`_leader_clusters` by a k-d tree search around every leader in turn (in up to three dimensions,
+    a table of all distances for a few points, and a scan of all points for the first leaders of items with
+    several points)."""
     if owner is None:  # one point per item: the item's point itself breaks ties
         n_items = points.shape[0]
         order = _leader_order(points, residuals)
@@ -146,18 +150,31 @@ def _greedy(points: np.ndarray, residuals: np.ndarray, radius: float, owner: Opt
             def near_points(item):
                 return np.asarray(tree.query_ball_point(points[item], radius), dtype=int)
     else:
-        tree = cKDTree(points)
-        # each item's lexicographically smallest point breaks ties between equal residuals
-        order_pts = np.lexsort(tuple(points.T[::-1]))
-        _, pos = np.unique(owner[order_pts], return_index=True)
-        order = _leader_order(points[order_pts[pos]], residuals)
+        # each item's lexicographically smallest point breaks ties between equal residuals: the first point of
+        # each item in the order by item, then point
+        order_pts = np.lexsort(tuple(points.T[::-1]) + (owner,))
+        first = np.ones(order_pts.size, dtype=bool)
+        first[1:] = owner[order_pts[1:]] != owner[order_pts[:-1]]
+        order = _leader_order(points[order_pts[first]], residuals)
         # the points of item i are by_owner[start[i]:start[i + 1]]
         by_owner = np.argsort(owner, kind="stable")
         start = np.searchsorted(owner[by_owner], np.arange(n_items + 1))
+        r2 = radius * radius
+        tree = []  # built once a few leaders have scanned all points (a scan is cheaper for a few clusters)
 
         def near_points(item):
-            found = tree.query_ball_point(points[by_owner[start[item]:start[item + 1]]], radius)
-            return np.unique(owner[np.concatenate([np.asarray(f, dtype=int) for f in found])])
+            mine = points[by_owner[start[item]:start[item + 1]]]
+            hit = np.zeros(n_items, dtype=bool)  # the items owning a point near one of mine (no sort needed)
+            if not tree and points.shape[1] <= 3 and len(leaders) < _OWNER_SCANS:
+                # as the k-d tree judges: squared differences summed coordinate by coordinate, against radius^2
+                diff = points[None, :, :] - mine[:, None, :]
+                hit[owner[((diff * diff).sum(axis=2) <= r2).any(axis=0)]] = True
+            else:
+                if not tree:
+                    tree.append(cKDTree(points))
+                found = tree[0].query_ball_point(mine, radius)
+                hit[owner[np.concatenate([np.asarray(f, dtype=int) for f in found])]] = True
+            return np.flatnonzero(hit)
     cluster = np.full(n_items, -1)
     free = np.ones(n_items, dtype=bool)
     leaders = []
