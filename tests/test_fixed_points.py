@@ -565,3 +565,78 @@ def test_neutral_cycle_stays_on_the_start_orbit(start):
     assert min(np.linalg.norm(cyc.points - np.array(start), axis=1)) < 1e-5
     for i in range(3):
         np.testing.assert_allclose(net(cyc.points[i]), cyc.points[(i + 1) % 3], rtol=0, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::rmtfp.errors.UnresolvedWarning")
+@pytest.mark.parametrize("seed, dropped", [(7, True), (8, True), (21, True), (24, False), (50, True)])
+def test_vanished_unstable_points_dropped_as_a_new_classification_would(seed, dropped, monkeypatch):
+    # starts near an unstable cycle or fixed point are iterated on; when all of them end unresolved and the
+    # point held nothing else, it is dropped instead of classifying every start again; otherwise (seed 24: a
+    # resumed start meets a new candidate, or the point keeps other starts) everything is classified again.
+    # Both routes give the same result, up to the rounding of polishing the other leaders in another batch
+    from rmtfp.dynamics import fixed_points as fpmod
+
+    calls = []
+    classify = fpmod._classify
+
+    def counting(*args):
+        calls.append(1)
+        return classify(*args)
+
+    monkeypatch.setattr(fpmod, "_classify", counting)
+    net = Network.random([2, 100, 100, 100, 100, 2], "hardtanh", "cauchy", rng=seed)
+    short = find_fixed_points(net)
+    assert len(calls) == (1 if dropped else 2)
+    monkeypatch.setattr(fpmod, "_DROP_VANISHED", False)
+    calls.clear()
+    full = find_fixed_points(net)
+    assert len(calls) == 2  # a start was iterated on: the case exercises the resumed route
+    for key in ("status", "labels", "iterations"):
+        np.testing.assert_array_equal(getattr(short, key), getattr(full, key))
+    assert short.fractions == full.fractions
+    assert short.Q == full.Q and len(short.cycles) == len(full.cycles)
+    # polished points agree to far below tol; the kind of every point is the same
+    np.testing.assert_allclose(short.fixed_points, full.fixed_points, rtol=0, atol=1e-12)
+    for a, b in zip(short.cycles, full.cycles):
+        np.testing.assert_allclose(a.points, b.points, rtol=0, atol=1e-12)
+        assert a.stability.kind == b.stability.kind
+    assert [s.kind for s in short.stability] == [s.kind for s in full.stability]
+    check_invariants(net, short)
+
+
+def test_vanished_needs_every_start_of_the_point_resumed_and_none_found_again():
+    from rmtfp.dynamics.fixed_points import _CYCLE, _DIVERGENT, _FP, _UNRESOLVED, _vanished
+
+    # starts 0-5: fixed points 0, 1, 1, 2 and cycles 0, 1
+    code2 = np.array([_FP, _FP, _FP, _FP, _CYCLE, _CYCLE], dtype=np.int8)
+    labels = np.array([0, 1, 1, 2, 0, 1])
+    unresolved = np.array([_UNRESOLVED, _DIVERGENT])
+    fp_gone, cy_gone = _vanished(code2, labels, np.array([1, 2]), unresolved, 3, 2)
+    assert fp_gone.tolist() == [False, True, False] and cy_gone.tolist() == [False, False]
+    fp_gone, cy_gone = _vanished(code2, labels, np.array([0, 4]), unresolved, 3, 2)
+    assert fp_gone.tolist() == [True, False, False] and cy_gone.tolist() == [True, False]
+    # fixed point 1 keeps start 2, which was not resumed
+    assert _vanished(code2, labels, np.array([1, 5]), unresolved, 3, 2) is None
+    # a resumed start found a fixed point (a new candidate)
+    assert _vanished(code2, labels, np.array([1, 2]), np.array([_UNRESOLVED, _FP]), 3, 2) is None
+
+
+def test_drop_renumbers_the_points_that_stay():
+    from rmtfp.dynamics.fixed_points import _CYCLE, _FP, _UNRESOLVED, _drop
+
+    code2 = np.array([_FP, _FP, _FP, _FP, _CYCLE, _CYCLE, _UNRESOLVED], dtype=np.int8)
+    labels = np.array([0, 1, 1, 2, 0, 1, -1])
+    fps = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+    res, refd = np.array([1e-16, 2e-16, 3e-16]), np.array([True, False, True])
+    stab, cycles = ["s0", "s1", "s2"], ["c0", "c1"]
+    r = np.array([1, 2, 4])
+    out = _drop(code2, labels, cycles, fps, res, refd, stab, r, np.array([_UNRESOLVED] * 3),
+                np.array([False, True, False]), np.array([True, False]))
+    code, lab, cyc, f, rs, rf, st = out
+    assert code.tolist() == [_FP, _UNRESOLVED, _UNRESOLVED, _FP, _UNRESOLVED, _CYCLE, _UNRESOLVED]
+    assert lab.tolist() == [0, -1, -1, 1, -1, 0, -1]  # fixed point 2 is now 1, cycle 1 is now 0
+    assert cyc == ["c1"] and st == ["s0", "s2"]
+    np.testing.assert_array_equal(f, fps[[0, 2]])
+    np.testing.assert_array_equal(rs, res[[0, 2]])
+    np.testing.assert_array_equal(rf, refd[[0, 2]])
+    assert labels.tolist() == [0, 1, 1, 2, 0, 1, -1]  # the first classification is left as it was

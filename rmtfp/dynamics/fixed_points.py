@@ -37,6 +37,11 @@ from .starts import grid
 __all__ = ["Stability", "Cycle", "FixedPointResult", "find_fixed_points", "find_all_fixed_points", "STATUSES"]
 
 
+#: after the starts near an unstable fixed point or cycle were iterated on, drop the fixed points and cycles that
+#: vanished with them instead of classifying everything anew when nothing else can change (:func:`_vanished`)
+_DROP_VANISHED = True
+
+
 # ----------------------------------------------------------------- checks
 def _check_net(net) -> int:
     if not isinstance(net, Network):
@@ -80,6 +85,43 @@ def _classify(net: Network, code, period, cand, cand_res, orbits, tol, merge_tol
     labels[(code == _UNRESOLVED) | (code == _DIVERGENT)] = -1
     stab = stability_of(jac, neutral_tol)
     return code, labels, cycles, fps, res, refd, stab
+
+
+def _vanished(code2, labels, r, new_code, q: int, n_cycles: int):
+    """The fixed points and cycles that vanish with the resumed starts ``r``, or None to classify anew.
+
+    When every resumed start ends unresolved or divergent, and every start
+    of each fixed point or cycle they belonged to is among them, those fixed
+    points and cycles vanish and nothing else changes: their clusters held
+    resumed starts only, so the greedy clustering of every other candidate
+    meets the same leaders in the same order.  (Classifying anew would
+    polish the other leaders in a smaller batch, whose products may round
+    otherwise in the last bits.)
+    """
+    if not np.all((new_code == _UNRESOLVED) | (new_code == _DIVERGENT)):
+        return None
+    resumed = np.zeros(code2.size, dtype=bool)
+    resumed[r] = True
+    fp_gone, cy_gone = np.zeros(q, dtype=bool), np.zeros(n_cycles, dtype=bool)
+    fp_gone[labels[r][code2[r] == _FP]] = True
+    cy_gone[labels[r][code2[r] == _CYCLE]] = True
+    if fp_gone[labels[(code2 == _FP) & ~resumed]].any() or cy_gone[labels[(code2 == _CYCLE) & ~resumed]].any():
+        return None  # a fixed point or cycle keeps starts that were not resumed
+    return fp_gone, cy_gone
+
+
+def _drop(code2, labels, cycles, fps, res, refd, stab, r, new_code, fp_gone, cy_gone):
+    """The classification without the fixed points and cycles that vanished (:func:`_vanished`)."""
+    code2, labels = code2.copy(), labels.copy()
+    for kind, gone in ((_FP, fp_gone), (_CYCLE, cy_gone)):
+        number = np.where(gone, -1, np.cumsum(~gone) - 1)  # new index of each kept one
+        members = code2 == kind
+        labels[members] = number[labels[members]]
+    code2[r], labels[r] = new_code, -1
+    keep = ~fp_gone
+    stab = [s for s, k in zip(stab, keep) if k]
+    cycles = [c for c, g in zip(cycles, cy_gone) if not g]
+    return code2, labels, cycles, fps[keep], res[keep], refd[keep], stab
 
 
 def _fractions(code: np.ndarray, labels: np.ndarray, q: int, n_cycles: int) -> dict:
@@ -257,8 +299,13 @@ def _find_fixed_points(net, starts, tol, max_iter, merge_tol, max_period, refine
         code[r], period[r], cand[r], cand_res[r] = sub[0], sub[1], sub[3], sub[4]
         iters[r] += sub[2]
         orbits = orbits.replace(r, sub[6].renumber(r))
-        code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, orbits,
-                                                                *settings)
+        gone = _vanished(code2, labels, r, sub[0], fps.shape[0], len(cycles)) if _DROP_VANISHED else None
+        if gone is not None:
+            code2, labels, cycles, fps, res, refd, stab = _drop(code2, labels, cycles, fps, res, refd, stab, r,
+                                                                sub[0], *gone)
+        else:
+            code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, orbits,
+                                                                    *settings)
     code = code2
     for a in (fps, res, refd, labels, iters, x0):
         a.setflags(write=False)
