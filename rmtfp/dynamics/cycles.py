@@ -7,7 +7,7 @@ import numpy as np
 from .maps import _map_jacobian, _norm
 from .merge import _leader_clusters
 from .network import Network
-from .newton import _accept, _cycle_fun, _newton, _power_jacobian, _power_orbit
+from .newton import _cycle_fun, _polish, _power_jacobian, _power_orbit
 from .results import _CYCLE, Cycle, stability_of
 
 
@@ -58,10 +58,7 @@ def _find_cycles(net: Network, code, period, orbits, tol, merge_tol, refine, ref
         xr = x0
         ok = np.zeros(lead.size, dtype=bool)
         if refine:
-            xn, rn, _, jn = _newton(_cycle_fun(net, p, rows), x0)  # D(Phi^p) at the polished points too
-            rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1) if xn.shape[0] else np.zeros(0)
-            ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
-            xr = np.where(ok[:, None], xn, x0)
+            xr, ok, _ = _polish(_cycle_fun(net, p, rows), x0, res0, refine_tol, merge_tol, neutral_tol)
         orb = _power_orbit(net, xr, p, rows)[1]
         for j in range(lead.size):
             starts_j = sel[cl == j]

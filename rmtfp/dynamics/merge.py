@@ -14,7 +14,7 @@ from scipy.spatial import cKDTree
 
 from .maps import _map, _map_jacobian, _norm, _row_sums
 from .network import Network
-from .newton import _accept, _fixed_point_fun, _newton
+from .newton import _fixed_point_fun, _polish
 
 
 #: at most this many points are clustered through a table of their distances rather than a k-d tree
@@ -124,10 +124,11 @@ def _split_far_apart(points: np.ndarray, residuals: np.ndarray, radius: float, m
     return number[cluster], leaders
 
 
-def _near_table(points: np.ndarray, radius: float) -> np.ndarray:
-    """Which points are within ``radius`` of which, judged as the k-d tree judges them: the squared
-    differences summed coordinate by coordinate (in order: up to three coordinates) compared with radius^2."""
-    diff = points[:, None, :] - points[None, :, :]
+def _near_table(points: np.ndarray, radius: float, others: Optional[np.ndarray] = None) -> np.ndarray:
+    """Which of ``others`` (default: the points themselves) are within ``radius`` of which point, judged as the
+    k-d tree judges them: the squared differences summed coordinate by coordinate (in order: up to three
+    coordinates) compared with radius^2."""
+    diff = points[:, None, :] - (points if others is None else others)[None, :, :]
     return (diff * diff).sum(axis=2) <= radius * radius
 
 
@@ -159,16 +160,13 @@ def _greedy(points: np.ndarray, residuals: np.ndarray, radius: float, owner: Opt
         # the points of item i are by_owner[start[i]:start[i + 1]]
         by_owner = np.argsort(owner, kind="stable")
         start = np.searchsorted(owner[by_owner], np.arange(n_items + 1))
-        r2 = radius * radius
         tree = []  # built once a few leaders have scanned all points (a scan is cheaper for a few clusters)
 
         def near_points(item):
             mine = points[by_owner[start[item]:start[item + 1]]]
             hit = np.zeros(n_items, dtype=bool)  # the items owning a point near one of mine (no sort needed)
             if not tree and points.shape[1] <= 3 and len(leaders) < _OWNER_SCANS:
-                # as the k-d tree judges: squared differences summed coordinate by coordinate, against radius^2
-                diff = points[None, :, :] - mine[:, None, :]
-                hit[owner[((diff * diff).sum(axis=2) <= r2).any(axis=0)]] = True
+                hit[owner[_near_table(mine, radius, points).any(axis=0)]] = True
             else:
                 if not tree:
                     tree.append(cKDTree(points))
@@ -211,14 +209,10 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
     xr = x0
     ok = np.zeros(lead1.size, dtype=bool)
     if refine:
-        # Newton's last evaluation gives DPhi and |F| at the polished points
-        xn, rn, _, jn = _newton(_fixed_point_fun(net, rows), x0)
-        rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1)
-        ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
-        xr = np.where(ok[:, None], xn, x0)
-        jr = jn
+        # Newton's last evaluation gives DPhi at the polished points
+        xr, ok, jr = _polish(_fixed_point_fun(net, rows), x0, res0, refine_tol, merge_tol, neutral_tol)
         if not ok.all():
-            jr = jn.copy()
+            jr = jr.copy()
             jr[~ok] = _map_jacobian(net, x0[~ok], rows)[1]
     else:
         jr = _map_jacobian(net, xr, rows)[1]

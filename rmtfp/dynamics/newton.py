@@ -83,6 +83,19 @@ def _newton(fun, x0: np.ndarray, max_steps: int = 50, radius: float = np.inf):
     return x, r, steps, jac
 
 
+def _polish(fun, x0: np.ndarray, res0: np.ndarray, refine_tol: float, merge_tol: float, neutral_tol: float):
+    """Newton's method from the candidates ``x0`` (residuals ``res0``), each polished point kept where
+    :func:`_accept` admits it.
+
+    Returns the points (polished where admitted, the candidate elsewhere), which were polished, and G' at
+    Newton's final points.
+    """
+    xn, rn, _, jn = _newton(fun, x0)
+    rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1) if xn.shape[0] else np.zeros(0)
+    ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
+    return np.where(ok[:, None], xn, x0), ok, jn
+
+
 def _fixed_point_fun(net: Network, rows: int):
     """F(x) = Phi(x) - x and DPhi(x), for :func:`_newton`."""
 
