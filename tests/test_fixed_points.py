@@ -640,3 +640,15 @@ def test_drop_renumbers_the_points_that_stay():
     np.testing.assert_array_equal(rs, res[[0, 2]])
     np.testing.assert_array_equal(rf, refd[[0, 2]])
     assert labels.tolist() == [0, 1, 1, 2, 0, 1, -1]  # the first classification is left as it was
+
+
+@pytest.mark.filterwarnings("ignore::rmtfp.errors.UnresolvedWarning")
+def test_fixed_point_whose_jacobian_overflows_is_a_clear_error():
+    # x = 0 is a fixed point of this linear network, but DPhi = W_1 W_0 has entries 2e600: no stability can be
+    # computed in float64, and the search says why instead of numpy's "Array must not contain infs or NaNs"
+    weights = [np.full((2, 2), 1e300), np.full((2, 2), 1e300)]
+    net = Network(weights, [np.zeros(2), np.zeros(2)], "linear")
+    with pytest.raises(ValueError, match="DPhi is not finite in float64 at 1 fixed point"):
+        find_fixed_points(net, grid(step=0.5))
+    with pytest.raises(ValueError, match="DPhi is not finite in float64"):
+        find_all_fixed_points(net, np.zeros((1, 2)))

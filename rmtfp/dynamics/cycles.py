@@ -8,7 +8,7 @@ from .maps import _map_jacobian, _norm
 from .merge import _leader_clusters
 from .network import Network
 from .newton import _cycle_fun, _polish, _power_jacobian, _power_orbit
-from .results import _CYCLE, Cycle, stability_of
+from .results import _CYCLE, Cycle, eigenvalues_of, stability_of
 
 
 def _collapsed_centre(net: Network, orbit: np.ndarray, tol: float, merge_tol: float, rows: int):
@@ -29,7 +29,7 @@ def _collapsed_centre(net: Network, orbit: np.ndarray, tol: float, merge_tol: fl
     y, jac = _map_jacobian(net, centre[None], rows)
     if not (_norm(y[0] - centre) < tol and np.all(np.isfinite(jac))):
         return None
-    return centre if np.max(np.abs(np.linalg.eigvals(jac[0]))) < 1 else None
+    return centre if np.max(np.abs(eigenvalues_of(jac[:1])[0])) < 1 else None
 
 
 def _find_cycles(net: Network, code, period, orbits, tol, merge_tol, refine, refine_tol, neutral_tol, rows):

@@ -6,6 +6,7 @@ import numpy as np
 
 from .maps import _map, _map_jacobian, _norm
 from .network import Network
+from .results import eigenvalues_of
 
 _EPS = np.finfo(float).eps
 #: |F| below _ROUNDING_FLOOR eps max(1, |x|) is the rounding of F itself (the subtraction Phi(x) - x alone rounds
@@ -91,7 +92,7 @@ def _polish(fun, x0: np.ndarray, res0: np.ndarray, refine_tol: float, merge_tol:
     Newton's final points.
     """
     xn, rn, _, jn = _newton(fun, x0)
-    rho = np.max(np.abs(np.linalg.eigvals(jn)), axis=1) if xn.shape[0] else np.zeros(0)
+    rho = np.max(np.abs(eigenvalues_of(jn)), axis=1) if xn.shape[0] else np.zeros(0)
     ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
     return np.where(ok[:, None], xn, x0), ok, jn
 

@@ -157,12 +157,21 @@ _DICT_KEYS = ("fixed_points", "stability", "residuals", "refined", "cycles", "fr
               "iterations", "starts", "params")
 
 
+def eigenvalues_of(jac: np.ndarray) -> np.ndarray:
+    """Eigenvalues of a stack of Jacobians (k, n, n); a clear error where one is not finite in float64."""
+    bad = int(np.count_nonzero(~np.all(np.isfinite(jac), axis=(1, 2))))
+    if bad:
+        raise ValueError(f"DPhi is not finite in float64 at {bad} fixed point(s) or cycle(s) (the products of the "
+                         f"weights overflow): their stability cannot be computed; rescale the network's weights")
+    return np.linalg.eigvals(jac)
+
+
 def stability_of(jac: np.ndarray, neutral_tol: float) -> list:
     """Stability objects from a stack of Jacobians (k, n, n)."""
     out = []
     if jac.shape[0] == 0:
         return out
-    ev = np.linalg.eigvals(jac)
+    ev = eigenvalues_of(jac)
     for e in ev:
         e = e[np.argsort(-np.abs(e), kind="stable")]
         rho = float(np.max(np.abs(e)))
