@@ -74,3 +74,31 @@ def test_skipped_batches_wait_longer_each_time():
         tested.append(phi.wait == 0)
         phi(rng.uniform(-1, 1, size=(50, 2)))
     assert np.flatnonzero(tested).tolist() == [0, 2, 5, 10, 19, 36, 53]
+
+
+def test_unequal_rows_with_equal_sums_are_still_mapped_once():
+    # (2 v_1, 0) and (0, 2) have the same weighted sum to the bit (v_0 = 1, and 2 v_1 is exact): sorted by
+    # sums the two rows alternate, so neighbours differ although each repeats 99 times; the rows' bytes decide
+    v1 = maps._SUM_WEIGHTS[1]
+    a, b = np.array([2 * v1, 0.0]), np.array([0.0, 2.0])
+    assert maps._row_sums(a[None])[0] == maps._row_sums(b[None])[0]
+    x = np.array([a, b] * 100)
+    net = Network.random([2, 30, 2], "hardtanh", "normal", rng=0)
+    seen = _counting(net)
+    y = maps._DistinctMap(net, rows=10_000)(x)
+    assert seen == [2]
+    np.testing.assert_array_equal(y[0::2], np.broadcast_to(y[0], (100, 2)))
+    np.testing.assert_array_equal(y[1::2], np.broadcast_to(y[1], (100, 2)))
+    np.testing.assert_allclose(y[:2], Network(net.weights, net.biases, "hardtanh")._forward(x[:2]), rtol=0,
+                               atol=1e-13)
+
+
+def test_first_search_after_wait_maps():
+    # wait=1 (the starts of a search are distinct): the first batch is mapped whole, the second is searched
+    net = Network.random([2, 30, 2], "hardtanh", "normal", rng=0)
+    x = np.repeat(np.random.default_rng(0).uniform(-1, 1, size=(10, 2)), 10, axis=0)
+    seen = _counting(net)
+    phi = maps._DistinctMap(net, rows=10_000, wait=1)
+    phi(x)
+    phi(x)
+    assert seen == [100, 10]

@@ -160,7 +160,7 @@ def test_chunking(total, rows):
         assert chunks == -(-total // rows)  # as few as the row limit allows
 
 
-@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("seed", range(42))
 def test_leader_clusters_one_point_per_item_agrees_with_the_general_route(seed):
     # the fast routes for one point per item (equal candidates merged first, groups far apart clustered one by
     # one, tight groups without a search) against the route for items with several points, given one each
@@ -177,6 +177,10 @@ def test_leader_clusters_one_point_per_item_agrees_with_the_general_route(seed):
     radius = 1e-3
     if seed % 5 == 4:  # a chain with links shorter than the radius: one group of candidates, not one cluster
         pts = np.column_stack([np.cumsum(rng.uniform(0.2, 0.9, k)) * radius, rng.normal(scale=radius / 4, size=k)])
+    if seed % 7 == 6:  # and a chain with repeated links far from the other groups: a loose group among tight ones
+        chain = np.column_stack([5 + np.cumsum(rng.uniform(0.2, 0.9, 40)) * radius, np.zeros(40)])
+        pts = np.concatenate([pts, chain[rng.integers(0, 40, 80)]])
+        k = pts.shape[0]
     res = rng.choice([0.0, 1e-9, 1e-7], size=k)  # ties in the residual
     fast = _leader_clusters(pts, res, radius)
     general = _leader_clusters(pts, res, radius, owner=np.arange(k), n_items=k)

@@ -31,7 +31,7 @@ from .merge import _merge_fixed_points
 from .network import Network
 from .newton import _fixed_point_fun, _newton
 from .results import (_CYCLE, _DIVERGENT, _FP, _STATUS_ARRAY, _UNRESOLVED, STATUSES, Cycle, FixedPointResult,
-                      Stability, stability_of)
+                      Stability, stability_from_eigenvalues)
 from .starts import grid
 
 __all__ = ["Stability", "Cycle", "FixedPointResult", "find_fixed_points", "find_all_fixed_points", "STATUSES"]
@@ -79,11 +79,11 @@ def _classify(net: Network, code, period, cand, cand_res, orbits, tol, merge_tol
         else:
             code[starts_j] = _UNRESOLVED
     fp_idx = np.flatnonzero(code == _FP)
-    fps, res, refd, fp_labels, jac = _merge_fixed_points(net, cand[fp_idx], cand_res[fp_idx], tol, merge_tol,
-                                                         refine, refine_tol, neutral_tol, rows)
+    fps, res, refd, fp_labels, ev = _merge_fixed_points(net, cand[fp_idx], cand_res[fp_idx], tol, merge_tol,
+                                                        refine, refine_tol, neutral_tol, rows)
     labels[fp_idx] = fp_labels
     labels[(code == _UNRESOLVED) | (code == _DIVERGENT)] = -1
-    stab = stability_of(jac, neutral_tol)
+    stab = stability_from_eigenvalues(ev, neutral_tol)
     return code, labels, cycles, fps, res, refd, stab
 
 
@@ -372,11 +372,11 @@ def find_all_fixed_points(net: Network, starts, tol: float = 1e-12, max_iter: in
     code[~np.isfinite(r) | ~np.isfinite(xn) | (xn > divergence_radius)] = _DIVERGENT
     fp_idx = np.flatnonzero(code == _FP)
     labels = np.full(x0.shape[0], -1)
-    fps, res, refd, fp_labels, jac = _merge_fixed_points(net, x[fp_idx], r[fp_idx], tol, merge_tol,
-                                                         False, tol, neutral_tol, jrows)
+    fps, res, refd, fp_labels, ev = _merge_fixed_points(net, x[fp_idx], r[fp_idx], tol, merge_tol,
+                                                        False, tol, neutral_tol, jrows)
     labels[fp_idx] = fp_labels
     refd = np.ones(fps.shape[0], dtype=bool)
-    stab = stability_of(jac, neutral_tol)
+    stab = stability_from_eigenvalues(ev, neutral_tol)
     for a in (fps, res, refd, labels, steps, x0):
         a.setflags(write=False)
     status = _STATUS_ARRAY[code]

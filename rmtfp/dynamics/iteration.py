@@ -81,9 +81,13 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     idx = np.arange(m_total)
     bud = budget.copy()  # the budgets of the starts still in the batch
     x = x0.copy()
-    hist = np.empty((max_period, m_total, n))  # ring: hist[k % P] = x^k
+    ring = max_period + 1
+    # ring of iterates: hist[k % (P + 1)] = x^k, so that x^m is stored at once without losing x^{m-P}
+    hist = np.empty((ring, m_total, n))
     hist[0] = x
-    phi = _DistinctMap(net, rows, pool)
+    # the starts of a search are distinct points (a grid, random starts): the first repeats are looked for among
+    # their images; the states a resumed iteration starts from may repeat (saturated corners)
+    phi = _DistinctMap(net, rows, pool, wait=1 if early else 0)
     ones = np.ones(n)
     tol2 = tol * tol
     # a map on which no start can have met a criterion (bounds on the safe side of the rounding of the
@@ -92,7 +96,7 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
     # every coordinate within `far` puts every |x^m|^2 below far2 (NaN fails the comparison)
     far = np.sqrt(far2 / n) * (1 - 1e-9)
     fixed = []  # (starts, map, candidate x^{m-1}, residual, x^m) of the fixed points met at each map
-    back_rows = [[(m - p) % max_period for p in range(1, min(max_period, m) + 1)] for m in range(2 * max_period)]
+    back_rows = [[(m - p) % ring for p in range(1, min(max_period, m) + 1)] for m in range(2 * ring)]
     first_last = int(bud.min())  # no budget in the batch ends before this map
     # one budget for all (a search from scratch): the budgets need no bookkeeping, all end at the last map
     uniform = first_last == int(bud.max())
@@ -105,12 +109,12 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
             y = phi(x)
             # x^{m-p} - x^m for p = 1, ..., min(P, m) in one go: p = 1 is the step, the others the cycle test;
             # squared norms as a matrix-vector product with ones (einsum's loop costs more for small n)
-            back = hist.take(back_rows[m if m < max_period else max_period + m % max_period], axis=0)
+            back = hist.take(back_rows[m if m < ring else ring + m % ring], axis=0)
+            hist[m % ring] = y
             back -= y
             dist2 = np.square(back, out=back) @ ones
             near = y.size == 0 or (-far <= y.min() and y.max() <= far)  # no start can diverge at this map
             if m < first_last and near and not (dist2 < near2).any():
-                hist[m % max_period] = y
                 x = y
                 continue
             step = np.sqrt(dist2[0])
@@ -155,13 +159,13 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
                 keep = np.flatnonzero(left)
                 if keep.size == 0:
                     break
-                idx, y = idx[keep], y[keep]
+                idx = idx[keep]
                 hist = hist.take(keep, axis=1)
+                y = hist[m % ring]
                 if not uniform:
                     bud = bud[keep]
                     if ends:
                         first_last = int(bud.min())  # (a bound from before is still a bound: rows only leave)
-            hist[m % max_period] = y
             x = y
     if fixed:  # written once: a start stops at most once
         starts, at, candidate, residual, last_iterate = zip(*fixed)
@@ -174,13 +178,14 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
 
 def _cycle_orbits(idx, hist, y, cyc_p, dist2, m: int, code, period, iters, cand, cand_res) -> Orbits:
     """Record the starts that met the cycle test at map m; their orbits from the ring of iterates."""
-    max_period = hist.shape[0]
+    ring = hist.shape[0]  # hist[k % ring] = x^k, ring = max_period + 1
+    max_period = ring - 1
     rows = np.flatnonzero(cyc_p)
     p = cyc_p[rows]
     g = idx[rows]
     # orbit[j, i] = x^{m - p_j + i} for i < p_j, NaN beyond
     i = np.arange(max_period)
-    k = (m - p[:, None] + i[None, :]) % max_period
+    k = (m - p[:, None] + i[None, :]) % ring
     orbit = hist[k, rows[:, None]]
     orbit[i[None, :] >= p[:, None]] = np.nan
     code[g], period[g], iters[g] = _CYCLE, p, m

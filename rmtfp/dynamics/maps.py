@@ -235,29 +235,47 @@ class _DistinctMap:
     """Phi on the rows of x, evaluated once per distinct row.
 
     Starts that reach exactly the same state have the same future
-    (saturating activations send many starts to the same corner); the
-    duplicates are found by sorting the rows' bytes.  When fewer than 10 %
-    of the rows are duplicates the search is skipped for 1, 2, 4, ..., 16
-    maps before it is tried again.
+    (saturating activations send many starts to the same corner).  The rows
+    are sorted by a column of row sums (:func:`_row_sums`: equal rows have
+    equal sums) and each is compared bit for bit with the one before it;
+    where two unequal rows have equal sums (rows equal in their first
+    eight coordinates, or a chance tie) the rows' bytes are sorted instead.
+    When fewer than 10 % of the rows are repeats the search is skipped for
+    1, 2, 4, ..., 16 maps before it is tried again; ``wait`` maps are made
+    before the first search.
     """
 
-    def __init__(self, net: Network, rows: int, pool: Optional[Workers] = None):
-        self.net, self.rows, self.pool, self.wait, self.backoff = net, rows, pool, 0, 1
+    def __init__(self, net: Network, rows: int, pool: Optional[Workers] = None, wait: int = 0):
+        self.net, self.rows, self.pool, self.wait, self.backoff = net, rows, pool, wait, 1
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if self.wait > 0:
             self.wait -= 1
             return _map(self.net, x, self.rows, self.pool)
-        # a batch with fewer than 10 % repeated row sums (a sort of one column) has fewer than 10 % repeated
-        # rows, and sorting whole rows (five times the cost) is skipped
+        m = x.shape[0]
         sums = _row_sums(x)
-        sums.sort()
-        if np.count_nonzero(sums[1:] == sums[:-1]) >= 0.1 * x.shape[0]:
-            keys = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
-            uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-            if uniq.size <= 0.9 * x.shape[0]:
+        order = np.argsort(sums, kind="stable")
+        sums = sums[order]
+        tie = sums[1:] == sums[:-1]
+        # fewer than 10 % repeated sums: fewer than 10 % repeated rows, and the rows are not compared
+        if np.count_nonzero(tie) >= 0.1 * m:
+            x = np.ascontiguousarray(x)
+            bits = x.view(np.int64)[order]  # bit for bit: -0.0 is not 0.0
+            new_row = np.empty(m, dtype=bool)
+            new_row[0] = True
+            np.any(bits[1:] != bits[:-1], axis=1, out=new_row[1:])
+            if (tie & new_row[1:]).any():
+                # unequal rows with equal sums: equal rows need not be next to each other
+                _, first, inverse = np.unique(x.view(np.dtype((np.void, 8 * x.shape[1]))).ravel(),
+                                              return_index=True, return_inverse=True)
+                inverse = inverse.ravel()
+            else:  # each run of equal sums holds one row
+                first = order[new_row]
+                inverse = np.empty(m, dtype=np.intp)
+                inverse[order] = np.cumsum(new_row) - 1
+            if first.size <= 0.9 * m:
                 self.backoff = 1
-                return _map(self.net, x[first], self.rows, self.pool)[inverse.ravel()]
+                return _map(self.net, x[first], self.rows, self.pool)[inverse]
         self.wait, self.backoff = self.backoff, min(16, 2 * self.backoff)
         return _map(self.net, x, self.rows, self.pool)
 

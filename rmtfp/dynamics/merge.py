@@ -15,6 +15,7 @@ from scipy.spatial import cKDTree
 from .maps import _map, _map_jacobian, _norm, _row_sums
 from .network import Network
 from .newton import _fixed_point_fun, _polish
+from .results import eigenvalues_of
 
 
 #: at most this many points are clustered through a table of their distances rather than a k-d tree
@@ -76,7 +77,7 @@ def _leader_clusters(points: np.ndarray, residuals: np.ndarray, radius: float,
     leaders : ndarray of int, the leading item of each cluster
     """
     if owner is None and points.shape[0] > 2:
-        for shortcut in (_collapse_duplicates, _split_far_apart):
+        for shortcut in (_split_far_apart, _collapse_duplicates):
             found = shortcut(points, residuals, radius)
             if found is not None:
                 return found
@@ -98,30 +99,35 @@ def _split_far_apart(points: np.ndarray, residuals: np.ndarray, radius: float, m
     m = points.shape[0]
     by_first = np.argsort(points[:, 0], kind="stable")
     cut = np.flatnonzero(np.diff(points[by_first, 0]) > radius * (1 + margin)) + 1
-    bounds = np.r_[0, cut, m]
-    rank = np.empty(m, dtype=int)
-    rank[_leader_order(points, residuals)] = np.arange(m)
+    if cut.size == 0 and not _tight(points, radius * (1 - margin)):
+        return None
     cluster = np.empty(m, dtype=int)  # first the leading candidate of each, then the cluster's number
     leaders = []
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        group = by_first[a:b]
-        span = points[group].max(axis=0) - points[group].min(axis=0)
-        if float(np.sqrt(np.dot(span, span))) <= radius * (1 - margin):
-            lead = int(group[np.argmin(rank[group])])
+    for group in np.split(by_first, cut):
+        if group.size == m or _tight(points[group], radius * (1 - margin)):
+            # the first of the group in the order: the smallest residual, then the smallest point
+            best = group[residuals[group] == residuals[group].min()]
+            lead = int(best[_leader_order(points[best], residuals[best])[0]])
             cluster[group] = lead
             leaders.append(lead)
-        elif bounds.size == 2:
-            return None
         else:
             group = np.sort(group)  # the input order, as the whole search sees it
-            sub_cluster, sub_leaders = _greedy(points[group], residuals[group], radius)
+            # (no gap within a group: its repeated candidates are collapsed, then the greedy search)
+            sub_cluster, sub_leaders = _leader_clusters(points[group], residuals[group], radius)
             cluster[group] = group[sub_leaders][sub_cluster]
             leaders.extend(group[sub_leaders].tolist())
     # the greedy search meets the leaders in the global order: number the clusters that way
-    leaders = np.array(sorted(leaders, key=lambda i: rank[i]), dtype=int)
+    leaders = np.array(leaders, dtype=int)
+    leaders = leaders[_leader_order(points[leaders], residuals[leaders])]
     number = np.empty(m, dtype=int)
     number[leaders] = np.arange(leaders.size)
     return number[cluster], leaders
+
+
+def _tight(points: np.ndarray, diameter: float) -> bool:
+    """Whether the bounding box of the points has a diagonal of at most ``diameter``."""
+    span = points.max(axis=0) - points.min(axis=0)
+    return float(np.sqrt(np.dot(span, span))) <= diameter
 
 
 def _near_table(points: np.ndarray, radius: float, others: Optional[np.ndarray] = None) -> np.ndarray:
@@ -198,24 +204,24 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
     """Cluster fixed-point candidates, polish one per cluster, merge again.
 
     Returns the fixed points (sorted), their residuals, refined flags, the
-    label of every candidate and DPhi at the fixed points.
+    label of every candidate and the eigenvalues of DPhi at the fixed points.
     """
     n = pts.shape[1]
     if pts.shape[0] == 0:
         return (np.empty((0, n)), np.empty(0), np.empty(0, dtype=bool), np.empty(0, dtype=int),
-                np.empty((0, n, n)))
+                np.empty((0, n), dtype=complex))
     cl1, lead1 = _leader_clusters(pts, res, merge_tol)
     x0, res0 = pts[lead1], res[lead1]
     xr = x0
     ok = np.zeros(lead1.size, dtype=bool)
     if refine:
-        # Newton's last evaluation gives DPhi at the polished points
-        xr, ok, jr = _polish(_fixed_point_fun(net, rows), x0, res0, refine_tol, merge_tol, neutral_tol)
+        # Newton's last evaluation gives DPhi at the polished points (and _polish its eigenvalues)
+        xr, ok, _, ev = _polish(_fixed_point_fun(net, rows), x0, res0, refine_tol, merge_tol, neutral_tol)
         if not ok.all():
-            jr = jr.copy()
-            jr[~ok] = _map_jacobian(net, x0[~ok], rows)[1]
+            ev = ev.copy()
+            ev[~ok] = eigenvalues_of(_map_jacobian(net, x0[~ok], rows)[1])
     else:
-        jr = _map_jacobian(net, xr, rows)[1]
+        ev = eigenvalues_of(_map_jacobian(net, xr, rows)[1])
     # the residuals evaluated as a caller would, on the points themselves (not taken from a batch of another
     # shape, whose products may round otherwise: eps |x| |DPhi| at a fixed point far from zero)
     rr = _norm(_map(net, xr, rows) - xr)
@@ -225,4 +231,4 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     labels = rank[cl2[cl1]]
-    return final[order], rr[lead2][order], ok[lead2][order], labels, jr[lead2][order]
+    return final[order], rr[lead2][order], ok[lead2][order], labels, ev[lead2][order]

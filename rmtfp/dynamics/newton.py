@@ -89,12 +89,13 @@ def _polish(fun, x0: np.ndarray, res0: np.ndarray, refine_tol: float, merge_tol:
     :func:`_accept` admits it.
 
     Returns the points (polished where admitted, the candidate elsewhere), which were polished, and G' at
-    Newton's final points.
+    Newton's final points and its eigenvalues.
     """
     xn, rn, _, jn = _newton(fun, x0)
-    rho = np.max(np.abs(eigenvalues_of(jn)), axis=1) if xn.shape[0] else np.zeros(0)
+    ev = eigenvalues_of(jn) if xn.shape[0] else np.zeros((0, x0.shape[1]), dtype=complex)
+    rho = np.max(np.abs(ev), axis=1) if xn.shape[0] else np.zeros(0)
     ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
-    return np.where(ok[:, None], xn, x0), ok, jn
+    return np.where(ok[:, None], xn, x0), ok, jn, ev
 
 
 def _fixed_point_fun(net: Network, rows: int):

@@ -168,10 +168,14 @@ def eigenvalues_of(jac: np.ndarray) -> np.ndarray:
 
 def stability_of(jac: np.ndarray, neutral_tol: float) -> list:
     """Stability objects from a stack of Jacobians (k, n, n)."""
-    out = []
     if jac.shape[0] == 0:
-        return out
-    ev = eigenvalues_of(jac)
+        return []
+    return stability_from_eigenvalues(eigenvalues_of(jac), neutral_tol)
+
+
+def stability_from_eigenvalues(ev: np.ndarray, neutral_tol: float) -> list:
+    """Stability objects from the eigenvalues (k, n) of a stack of Jacobians."""
+    out = []
     for e in ev:
         e = e[np.argsort(-np.abs(e), kind="stable")]
         rho = float(np.max(np.abs(e)))
