@@ -19,6 +19,7 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 __all__ = ["single_blas_thread", "limit_blas_threads", "blas_limited", "init_single_blas_thread_worker"]
 
 _controller: Optional[ThreadpoolController] = None
+_blas_libs: list = []
 _controller_modules = -1
 
 
@@ -29,20 +30,40 @@ def _blas_controller() -> ThreadpoolController:
     found controller costs tens of microseconds, which matters for a
     fixed-point search of a few milliseconds.
     """
-    global _controller, _controller_modules
+    global _controller, _controller_modules, _blas_libs
     if _controller is None or len(sys.modules) != _controller_modules:
         _controller, _controller_modules = ThreadpoolController(), len(sys.modules)
+        _blas_libs = [lib for lib in _controller.lib_controllers if lib.user_api == "blas"]
     return _controller
+
+
+def blas_libraries() -> list:
+    """threadpoolctl's controllers of the loaded BLAS libraries."""
+    _blas_controller()
+    return _blas_libs
 
 
 @contextlib.contextmanager
 def limit_blas_threads(threads: Optional[int]) -> Iterator[None]:
-    """Run the enclosed block with at most ``threads`` BLAS threads (restored on exit); None changes nothing."""
+    """Run the enclosed block with ``threads`` BLAS threads (restored on exit); None changes nothing.
+
+    As ``threadpoolctl.threadpool_limits(threads, user_api="blas")``, with
+    the loaded libraries found once (see :func:`_blas_controller`) and only
+    their thread counts read and set (threadpoolctl's limiter also reads
+    every library's version and architecture: a tenth of a millisecond).
+    """
     if threads is None:
         yield
         return
-    with _blas_controller().limit(limits=threads, user_api="blas"):
+    libs = blas_libraries()
+    before = [lib.num_threads for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(threads)
+    try:
         yield
+    finally:
+        for lib, count in zip(libs, before):
+            lib.set_num_threads(count)
 
 
 @contextlib.contextmanager

@@ -290,9 +290,11 @@ def _find_fixed_points(net, starts, tol, max_iter, merge_tol, max_period, refine
     # and classified by where it is then
     unstable_fp = np.array([s.kind == "unstable" for s in stab] + [False])
     unstable_cy = np.array([c.stability.kind == "unstable" for c in cycles] + [False])
-    resume = (unstable_fp[np.where(code2 == _FP, labels, -1)] | unstable_cy[np.where(code2 == _CYCLE, labels, -1)])
-    resume &= iters < max_iter
-    if resume.any():
+    resume = None
+    if unstable_fp.any() or unstable_cy.any():
+        resume = unstable_fp[np.where(code2 == _FP, labels, -1)] | unstable_cy[np.where(code2 == _CYCLE, labels, -1)]
+        resume &= iters < max_iter
+    if resume is not None and resume.any():
         r = np.flatnonzero(resume)
         sub = _iterate(net, state[r], tol, max_iter - iters[r], max_period, divergence_radius, rows, early=False,
                        pool=pool)

@@ -182,10 +182,9 @@ if hasattr(os, "register_at_fork"):
 
 def blas_thread_count() -> int:
     """The BLAS threads allowed now (the largest over the loaded BLAS libraries; 1 when none is found)."""
-    from .._threads import _blas_controller
+    from .._threads import blas_libraries
 
-    return max((lib.num_threads for lib in _blas_controller().lib_controllers if lib.user_api == "blas"),
-               default=1)
+    return max((lib.num_threads for lib in blas_libraries()), default=1)
 
 
 def auto_workers(outer_blas_threads: int, blas_threads: Optional[int]) -> int:

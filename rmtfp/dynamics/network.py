@@ -135,6 +135,8 @@ class Network:
         self._activation = _activations.get(activation)
         self._last_activation = bool(last_activation)
         self._fast = in_place_kernels(self._activation)
+        # (W_l^T, b_l, activated) per layer, for the evaluation loops
+        self._plan = tuple((wt, b, self._activated(l)) for l, (wt, b) in enumerate(zip(self._weights_t, self._biases)))
 
     # ------------------------------------------------------------- attributes
     @property
@@ -204,10 +206,17 @@ class Network:
     def _forward(self, x: np.ndarray) -> np.ndarray:
         """Phi on a 2-d float array (no checks); non-finite values propagate silently."""
         with np.errstate(over="ignore", invalid="ignore"):
-            for l, (wt, b) in enumerate(zip(self._weights_t, self._biases)):
+            phi = self._fast[0] if self._fast is not None else None  # in place (returns None or h)
+            for wt, b, activated in self._plan:
                 h = x @ wt
                 h += b
-                x = self._phi_inplace(h) if self._activated(l) else h
+                if not activated:
+                    x = h
+                elif phi is not None:
+                    out = phi(h)
+                    x = h if out is None else out
+                else:
+                    x = self._activation.phi(h)
         return x
 
     def _forward_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
