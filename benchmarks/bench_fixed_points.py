@@ -167,13 +167,14 @@ def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int):
     block_default = best_block(net)
     best, cpu = interleaved({"rmtfp": lambda: find_fixed_points(net, starts),
                              "threaded": lambda: find_fixed_points(net, starts, blas_threads=None, workers=1),
+                             "single": lambda: find_fixed_points(net, starts, workers=1),
                              "one": one_thread(lambda: plain_numpy(net, starts)),
                              "default": lambda: plain_numpy(net, starts),
                              "on_workers": lambda: plain_on_workers(net, starts),
                              "floor_one": one_thread(bare_run(net, point_maps, block_one)),
                              "floor_default": bare_run(net, point_maps, block_default)}, repeat)
     return (best["rmtfp"], best["one"], best["default"], min(best["floor_one"], best["floor_default"]),
-            cpu["rmtfp"] / cpu["one"], best["on_workers"], best["threaded"])
+            cpu["rmtfp"] / cpu["one"], best["on_workers"], best["threaded"], best["single"])
 
 
 def default_workers() -> int:
@@ -271,15 +272,16 @@ def ten_networks(starts: np.ndarray, n: int, repeat: int):
     fewer where the search's cycle or divergence test stops a start first,
     more where it iterates on from an unstable fixed point or cycle.
     """
-    ratios, floors, agree, cpu_ratios, bound, threaded, vs_one = [], [], [], [], [], [], []
+    ratios, floors, agree, cpu_ratios, bound, threaded, vs_one, single = [], [], [], [], [], [], [], []
     for seed in range(n):
         net = Network.random(WIDTHS, "hardtanh", "cauchy", rng=seed)
         res = find_fixed_points(net, starts)
         _, np_maps = plain_numpy(net, starts)
         agree.append([np.mean(res.iterations == np_maps), np.mean(res.iterations < np_maps),
                       np.mean(res.iterations > np_maps)])
-        t_rmtfp, one, default, floor, cpu_ratio, on_workers, t_thr = timings(net, starts, repeat,
-                                                                             res.iterations.sum())
+        t_rmtfp, one, default, floor, cpu_ratio, on_workers, t_thr, t_single = timings(net, starts, repeat,
+                                                                                       res.iterations.sum())
+        single.append(t_single / one)
         threaded.append((t_thr / min(one, default), t_thr / floor))
         ratios.append(t_rmtfp / min(one, default))
         vs_one.append(t_rmtfp / one)
@@ -287,7 +289,7 @@ def ten_networks(starts: np.ndarray, n: int, repeat: int):
         floors.append(t_rmtfp / floor)
         cpu_ratios.append(cpu_ratio)
     return (np.array(ratios), np.array(floors), np.array(agree), np.array(cpu_ratios), np.array(bound),
-            np.array(threaded), np.array(vs_one))
+            np.array(threaded), np.array(vs_one), np.array(single))
 
 
 def main():
@@ -323,7 +325,8 @@ def run(args):
     print("timed runs " + ("each after the process's other threads (spinning BLAS threads) have let go of the cores"
                            if SETTLE[0] else "back to back (--no-settle)") + "\n")
     starts = grid()
-    ratios, floors, agree, cpu_ratios, bound, threaded, vs_one = ten_networks(starts, args.networks, args.repeat)
+    ratios, floors, agree, cpu_ratios, bound, threaded, vs_one, single = ten_networks(starts, args.networks,
+                                                                                      args.repeat)
     print(f"{args.networks} Cauchy networks (seeds 0..{args.networks - 1}): rmtfp / plain numpy "
           f"min {ratios.min():.2f}x, median {np.median(ratios):.2f}x, max {ratios.max():.2f}x   "
           f"target <= 1.0x: {'ok' if ratios.max() <= 1.0 else 'MISSED'}")
@@ -333,6 +336,9 @@ def run(args):
           + ", ".join(f"{r:.2f}x" for r in floors))
     print(f"  against the reference with one BLAS thread only (like for like with the search's default of one "
           f"BLAS thread): min {vs_one.min():.2f}x, median {np.median(vs_one):.2f}x, max {vs_one.max():.2f}x")
+    print(f"  one thread each, workers=1 / the reference with one BLAS thread: min {single.min():.2f}x, "
+          f"median {np.median(single):.2f}x, max {single.max():.2f}x   (what decides on a loaded machine, where "
+          f"either may get one core at best)")
     print(f"  the reference's own loop, its products on the search's worker threads / plain numpy: "
           f"min {bound.min():.2f}x, median {np.median(bound):.2f}x, max {bound.max():.2f}x   (what the search's "
           f"threading gives the reference's work)")
