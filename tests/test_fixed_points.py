@@ -652,3 +652,29 @@ def test_fixed_point_whose_jacobian_overflows_is_a_clear_error():
         find_fixed_points(net, grid(step=0.5))
     with pytest.raises(ValueError, match="DPhi is not finite in float64"):
         find_all_fixed_points(net, np.zeros((1, 2)))
+
+
+@pytest.mark.parametrize("period", [2, 3, 5, 8])
+def test_a_cycle_of_the_longest_period_keeps_its_whole_orbit(period):
+    # x -> R x, R the rotation by 2 pi / p: every start returns at map p (to rounding), and at no earlier map
+    # comes within tol of itself. With max_period = p the orbit x^0, ..., x^{p-1} must come from the ring of
+    # iterates, the oldest of which (x^0) is the one a ring of only p iterates would have overwritten with x^p
+    from rmtfp.dynamics.iteration import _iterate
+    from rmtfp.dynamics.results import _CYCLE
+
+    a = 2 * np.pi / period
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    net = Network([rot], [np.zeros(2)], "linear")
+    x0 = np.random.default_rng(period).uniform(-1, 1, size=(20, 2))
+    x0 *= (0.5 / np.linalg.norm(x0, axis=1))[:, None] * np.linspace(1, 2, 20)[:, None]  # |x| from 0.5 to 1
+    code, per, iters, cand, _, state, orbits = _iterate(net, x0, 1e-9, np.full(20, 50), period, 1e8, 64)
+    assert np.all(code == _CYCLE) and np.all(per == period) and np.all(iters == period)
+    np.testing.assert_array_equal(cand, x0)
+    seen = orbits.lookup(np.arange(20))
+    expected = x0.copy()
+    for i in range(period):  # x^i, mapped as the network maps it
+        np.testing.assert_array_equal(seen.points[:, i], expected)
+        expected = net._forward(expected)
+    np.testing.assert_array_equal(seen.image, expected)  # x^p
+    np.testing.assert_array_equal(state, expected)
+    assert np.all(np.isnan(seen.points[:, period:]))
