@@ -226,13 +226,16 @@ class Network:
         (m, n_in, n_l), so that every layer is one matrix product.
         """
         m, n_in = x.shape
-        jt = np.broadcast_to(np.eye(n_in), (m, n_in, n_in))
+        jt = None
         with np.errstate(over="ignore", invalid="ignore"):
-            for l, (wt, b) in enumerate(zip(self._weights_t, self._biases)):
+            for wt, b, activated in self._plan:
                 h = x @ wt
                 h += b
-                jt = (jt.reshape(-1, jt.shape[-1]) @ wt).reshape(m, n_in, wt.shape[1])
-                if self._activated(l):
+                if jt is None:  # I W_0^T = W_0^T, exactly
+                    jt = np.array(np.broadcast_to(wt, (m,) + wt.shape))
+                else:
+                    jt = (jt.reshape(-1, jt.shape[-1]) @ wt).reshape(m, n_in, wt.shape[1])
+                if activated:
                     jt *= self._dphi(h)[:, None, :]
                     x = self._phi_inplace(h)
                 else:
