@@ -102,3 +102,12 @@ def test_first_search_after_wait_maps():
     phi(x)
     phi(x)
     assert seen == [100, 10]
+
+
+@pytest.mark.parametrize("m", [0, 1, 2])
+def test_batches_of_no_one_or_two_rows(m):
+    net = Network.random([2, 30, 2], "hardtanh", "normal", rng=0)
+    x = np.zeros((m, 2))  # two equal rows when m = 2
+    y = maps._DistinctMap(net, rows=10_000)(x)
+    assert y.shape == (m, 2)
+    np.testing.assert_allclose(y, net._forward(x), rtol=0, atol=1e-13)

@@ -46,7 +46,7 @@ def _chunk_rows(net: Network, chunk_size, per_row: int) -> int:
 # ----------------------------------------------------------------- maps
 def _even(total: int, rows: int) -> int:
     """At most ``rows`` rows per chunk, the chunks as equal as possible (no small last chunk)."""
-    return -(-total // -(-total // rows))
+    return -(-total // -(-total // rows)) if total else rows
 
 
 def _chunking(total: int, rows: int) -> int:
@@ -257,7 +257,7 @@ class _DistinctMap:
         sums = sums[order]
         tie = sums[1:] == sums[:-1]
         # fewer than 10 % repeated sums: fewer than 10 % repeated rows, and the rows are not compared
-        if np.count_nonzero(tie) >= 0.1 * m:
+        if m > 1 and np.count_nonzero(tie) >= 0.1 * m:
             x = np.ascontiguousarray(x)
             bits = x.view(np.int64)[order]  # bit for bit: -0.0 is not 0.0
             new_row = np.empty(m, dtype=bool)
