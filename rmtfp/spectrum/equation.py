@@ -61,8 +61,9 @@ class NumpyBackend:
 
     @staticmethod
     def log_lower(w):
-        """log w with arg in [-pi, 0] for Im w <= 0 (continued across the positive axis)."""
-        return np.log(np.abs(w)) - 1j * np.arctan2(-w.imag + 0.0, w.real)
+        """log w with arg in [-pi, 0] for Im w <= 0 (continued across the positive axis); -inf at w = 0."""
+        with np.errstate(divide="ignore"):
+            return np.log(np.abs(w)) - 1j * np.arctan2(-w.imag + 0.0, w.real)
 
     @staticmethod
     def log_upper(z):
