@@ -678,3 +678,26 @@ def test_a_cycle_of_the_longest_period_keeps_its_whole_orbit(period):
     np.testing.assert_array_equal(seen.image, expected)  # x^p
     np.testing.assert_array_equal(state, expected)
     assert np.all(np.isnan(seen.points[:, period:]))
+
+
+def test_eigenvalues_of_a_rejected_leader_keep_their_imaginary_parts(monkeypatch):
+    # the eigenvalues of Newton's points are all real (numpy's eigvals then returns a real array); the leader
+    # whose Newton point was rejected is evaluated at the candidate, where DPhi = 0.5 R(0.3) has the eigenvalues
+    # 0.5 exp(+-0.3i): written into a real array they would lose their imaginary parts
+    from rmtfp.dynamics import merge
+    from rmtfp.dynamics.results import eigenvalues_of
+
+    a = 0.3
+    rot = 0.5 * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    net = Network([rot], [np.zeros(2)], "linear")
+    newton_jac = np.array([np.diag([0.5, 0.1]), np.diag([0.2, 0.1])])
+    assert np.linalg.eigvals(newton_jac).dtype.kind == "f"
+
+    def polish(fun, x0, res0, *args):  # _polish with Newton's Jacobians above, the second point rejected
+        return x0, np.array([True, False]), newton_jac, eigenvalues_of(newton_jac)
+
+    monkeypatch.setattr(merge, "_polish", polish)
+    pts = np.array([[0.0, 0.0], [0.5, 0.5]])
+    fps, _, _, _, ev = merge._merge_fixed_points(net, pts, np.zeros(2), 1e-5, 1e-3, True, 1e-12, 1e-8, 64)
+    rejected = ev[np.flatnonzero(np.all(fps == [0.5, 0.5], axis=1))[0]]
+    np.testing.assert_allclose(np.sort_complex(rejected), 0.5 * np.exp([-0.3j, 0.3j]), rtol=1e-15)

@@ -158,12 +158,17 @@ _DICT_KEYS = ("fixed_points", "stability", "residuals", "refined", "cycles", "fr
 
 
 def eigenvalues_of(jac: np.ndarray) -> np.ndarray:
-    """Eigenvalues of a stack of Jacobians (k, n, n); a clear error where one is not finite in float64."""
+    """Eigenvalues of a stack of Jacobians (k, n, n), complex; a clear error where one is not finite in float64.
+
+    Always complex: numpy returns a real array when every eigenvalue of the
+    stack happens to be real, and complex eigenvalues written into it later
+    would lose their imaginary parts.
+    """
     bad = int(np.count_nonzero(~np.all(np.isfinite(jac), axis=(1, 2))))
     if bad:
         raise ValueError(f"DPhi is not finite in float64 at {bad} fixed point(s) or cycle(s) (the products of the "
                          f"weights overflow): their stability cannot be computed; rescale the network's weights")
-    return np.linalg.eigvals(jac)
+    return np.linalg.eigvals(jac).astype(complex, copy=False)
 
 
 def stability_of(jac: np.ndarray, neutral_tol: float) -> list:
