@@ -60,7 +60,7 @@ def _find_cycles(net: Network, code, period, orbits, tol, merge_tol, refine, ref
         xr = x0
         ok = np.zeros(lead.size, dtype=bool)
         if refine:
-            xr, ok, _, _ = _polish(_cycle_fun(net, p, rows), x0, res0, refine_tol, merge_tol, neutral_tol)
+            xr, ok, _ = _polish(_cycle_fun(net, p, rows), x0, res0, refine_tol, merge_tol, neutral_tol)
         orb = _power_orbit(net, xr, p, rows)[1]
         for j in range(lead.size):
             starts_j = sel[cl == j]

@@ -216,7 +216,7 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
     ok = np.zeros(lead1.size, dtype=bool)
     if refine:
         # Newton's last evaluation gives DPhi at the polished points (and _polish its eigenvalues)
-        xr, ok, _, ev = _polish(_fixed_point_fun(net, rows), x0, res0, refine_tol, merge_tol, neutral_tol)
+        xr, ok, ev = _polish(_fixed_point_fun(net, rows), x0, res0, refine_tol, merge_tol, neutral_tol)
         if not ok.all():
             ev = ev.copy()
             ev[~ok] = eigenvalues_of(_map_jacobian(net, x0[~ok], rows)[1])

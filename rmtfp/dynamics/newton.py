@@ -88,14 +88,13 @@ def _polish(fun, x0: np.ndarray, res0: np.ndarray, refine_tol: float, merge_tol:
     """Newton's method from the candidates ``x0`` (residuals ``res0``), each polished point kept where
     :func:`_accept` admits it.
 
-    Returns the points (polished where admitted, the candidate elsewhere), which were polished, and G' at
-    Newton's final points and its eigenvalues.
+    Returns the points (polished where admitted, the candidate elsewhere), which were polished, and the
+    eigenvalues of G' at Newton's final points.
     """
     xn, rn, _, jn = _newton(fun, x0)
-    ev = eigenvalues_of(jn) if xn.shape[0] else np.zeros((0, x0.shape[1]), dtype=complex)
-    rho = np.max(np.abs(ev), axis=1) if xn.shape[0] else np.zeros(0)
-    ok = _accept(xn, x0, rn, res0, rho, refine_tol, merge_tol, neutral_tol)
-    return np.where(ok[:, None], xn, x0), ok, jn, ev
+    ev = eigenvalues_of(jn)
+    ok = _accept(xn, x0, rn, res0, np.max(np.abs(ev), axis=1), refine_tol, merge_tol, neutral_tol)
+    return np.where(ok[:, None], xn, x0), ok, ev
 
 
 def _fixed_point_fun(net: Network, rows: int):
