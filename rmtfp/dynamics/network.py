@@ -212,17 +212,10 @@ class Network:
     def _forward(self, x: np.ndarray) -> np.ndarray:
         """Phi on a 2-d float array (no checks); non-finite values propagate silently."""
         with np.errstate(over="ignore", invalid="ignore"):
-            phi = self._fast[0] if self._fast is not None else None  # in place (returns None or h)
             for wt, b, activated in self._plan:
                 h = x @ wt
                 h += b
-                if not activated:
-                    x = h
-                elif phi is not None:
-                    out = phi(h)
-                    x = h if out is None else out
-                else:
-                    x = self._activation.phi(h)
+                x = self._phi_inplace(h) if activated else h
         return x
 
     def _forward_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
