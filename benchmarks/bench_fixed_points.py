@@ -165,7 +165,7 @@ def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int):
     with limit_blas_threads(1):
         block_one = best_block(net)
     block_default = best_block(net)
-    best, cpu = interleaved({"rmtfp": lambda: find_fixed_points(net, starts),
+    best, cpu, median = interleaved({"rmtfp": lambda: find_fixed_points(net, starts),
                              "threaded": lambda: find_fixed_points(net, starts, blas_threads=None, workers=1),
                              "single": lambda: find_fixed_points(net, starts, workers=1),
                              "one": one_thread(lambda: plain_numpy(net, starts)),
@@ -173,7 +173,7 @@ def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int):
                              "on_workers": lambda: plain_on_workers(net, starts),
                              "floor_one": one_thread(bare_run(net, point_maps, block_one)),
                              "floor_default": bare_run(net, point_maps, block_default)}, repeat)
-    typical = MEDIANS["rmtfp"] / min(MEDIANS["one"], MEDIANS["default"])
+    typical = median["rmtfp"] / min(median["one"], median["default"])
     return (best["rmtfp"], best["one"], best["default"], min(best["floor_one"], best["floor_default"]),
             cpu["rmtfp"] / cpu["one"], best["on_workers"], best["threaded"], best["single"], typical)
 
@@ -218,7 +218,8 @@ def settle(max_seconds: float = 0.5, window: float = 0.012) -> bool:
 
 
 def interleaved(fns: dict, repeat: int, min_seconds: float = 3.0, max_seconds: float = 12.0):
-    """Best wall time and best process CPU time of each function, the functions run in turn within every repeat.
+    """Best wall time, best process CPU time and median wall time of each function, the functions run in turn
+    within every repeat.
 
     On a machine whose load changes during the run, timing one function
     ``repeat`` times and then the next would hand a quiet minute to one of
@@ -254,13 +255,11 @@ def interleaved(fns: dict, repeat: int, min_seconds: float = 3.0, max_seconds: f
             cpus[k].append(time.process_time() - c)
             timed += walls[k][-1]
         r += 1
-    MEDIANS.clear()
-    MEDIANS.update({k: float(np.median(v)) for k, v in walls.items()})
-    return {k: min(v) for k, v in walls.items()}, {k: min(v) for k, v in cpus.items()}
+    return ({k: min(v) for k, v in walls.items()}, {k: min(v) for k, v in cpus.items()},
+            {k: float(np.median(v)) for k, v in walls.items()})
 
 
 SETTLE = [True]
-MEDIANS = {}  # the median wall time of each function of the last :func:`interleaved`
 UNSETTLED = [0]  # runs started although another thread of the process still held a core after 0.5 s
 
 
