@@ -111,3 +111,54 @@ def test_batches_of_no_one_or_two_rows(m):
     y = maps._DistinctMap(net, rows=10_000)(x)
     assert y.shape == (m, 2)
     np.testing.assert_allclose(y, net._forward(x), rtol=0, atol=1e-13)
+
+
+def test_rows_found_equal_are_mapped_once_in_later_batches():
+    # 100 rows, ten copies of each of 10 points: the first batch is searched (wait=0), the next ones are not
+    # (wait set by hand) and still map one row per group, also after the caller drops rows
+    net = Network.random([2, 30, 2], "hardtanh", "normal", rng=0)
+    x = np.repeat(np.random.default_rng(0).uniform(-1, 1, size=(10, 2)), 10, axis=0)
+    seen = _counting(net)
+    phi = maps._DistinctMap(net, rows=10_000)
+    y = phi(x)
+    assert seen == [10]
+    phi.wait = 100  # no search from now on: only the groups found above
+    y = phi(y)
+    assert seen == [10, 10]
+    keep = np.flatnonzero(np.arange(100) % 10 != 0)  # one row of each group leaves: no group is gone
+    phi.keep(keep)
+    y = phi(y[keep])
+    assert seen[-1] == 10
+    keep = np.arange(45)  # groups 0-3 whole, 5 rows of group 4, groups 5-9 gone
+    phi.keep(keep)
+    z = phi(y[keep])
+    assert seen[-1] == 5
+    np.testing.assert_allclose(z, net._forward(y[keep]), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_batches_with_dropped_rows_map_like_phi(seed):
+    # a random sequence of batches, each the image of the one before less random rows, some rows merged by
+    # hand (a copy of another row, as saturation makes them): every image is Phi's, rows mapped as one group are
+    # equal and get one image
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 5))
+    net = Network.random([n, 20, n], "hardtanh", "cauchy", rng=seed)
+    phi = maps._DistinctMap(net, rows=int(rng.integers(3, 50)), wait=int(rng.integers(0, 2)))
+    x = rng.uniform(-1, 1, size=(int(rng.integers(1, 200)), n))
+    for _ in range(12):
+        if x.shape[0] > 1 and rng.random() < 0.5:
+            k = int(rng.integers(1, x.shape[0]))
+            x[rng.choice(x.shape[0], size=k)] = x[rng.integers(0, x.shape[0])]  # a row the image must copy
+            phi._groups = None  # the batch changed outside the map: what was found no longer holds
+        y = phi(x)
+        np.testing.assert_allclose(y, net._forward(x), rtol=0, atol=1e-13)
+        if phi._groups is not None:  # (rows mapped in different chunks may round otherwise in the last bit)
+            first, inverse = phi._groups
+            np.testing.assert_array_equal(x, x[first][inverse])  # a group holds equal rows only
+            np.testing.assert_array_equal(y, y[first][inverse])  # and they have one image
+        keep = np.flatnonzero(rng.random(y.shape[0]) < 0.8)
+        if keep.size == 0:
+            break
+        phi.keep(keep)
+        x = y[keep]

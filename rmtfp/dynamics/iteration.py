@@ -161,6 +161,7 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
                     break
                 idx = idx[keep]
                 hist = hist.take(keep, axis=1)
+                phi.keep(keep)
                 y = hist[m % ring]
                 if not uniform:
                     bud = bud[keep]

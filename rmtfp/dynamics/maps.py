@@ -242,15 +242,53 @@ class _DistinctMap:
     When fewer than 10 % of the rows are repeats the search is skipped for
     1, 2, 4, ..., 16 maps before it is tried again; ``wait`` maps are made
     before the first search.
+
+    Rows found equal stay equal (their images are one image, copied): the
+    groups are remembered and the next batch, the last image less the rows
+    the caller dropped (:meth:`keep`), is mapped once per group without a
+    new search; a search looks for new repeats among the groups.
     """
 
     def __init__(self, net: Network, rows: int, pool: Optional[Workers] = None, wait: int = 0):
         self.net, self.rows, self.pool, self.wait, self.backoff = net, rows, pool, wait, 1
+        # (first, inverse) of the last image: row i equals row first[inverse[i]], bit for bit
+        self._groups = None
+
+    def keep(self, rows: np.ndarray) -> None:
+        """The next batch is the last image's ``rows`` (indices, increasing)."""
+        if self._groups is None:
+            return
+        inverse = self._groups[1][rows]
+        used = np.zeros(self._groups[0].size, dtype=bool)
+        used[inverse] = True
+        label = np.cumsum(used) - 1
+        inverse = label[inverse]
+        first = np.empty(int(label[-1]) + 1 if label.size else 0, dtype=np.intp)
+        first[inverse] = np.arange(inverse.size)  # a row of each group (its rows are equal)
+        self._groups = (first, inverse) if first.size < inverse.size else None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        groups, self._groups = self._groups, None
+        reps = x if groups is None else x[groups[0]]  # one row per group known so far
+        found = None
         if self.wait > 0:
             self.wait -= 1
+        else:
+            found = self._search(reps)
+        if found is not None:
+            first, inverse = found
+            if groups is not None:
+                first, inverse = groups[0][first], inverse[groups[1]]
+        elif groups is not None:
+            first, inverse = groups
+        else:
             return _map(self.net, x, self.rows, self.pool)
+        self._groups = (first, inverse)
+        return _map(self.net, x[first], self.rows, self.pool)[inverse]
+
+    def _search(self, x: np.ndarray):
+        """(first, inverse) of the repeated rows of x (x[first][inverse] == x), or None when fewer than 10 %
+        of the rows repeat (and the next searches wait longer)."""
         m = x.shape[0]
         sums = _row_sums(x)
         order = np.argsort(sums, kind="stable")
@@ -274,9 +312,9 @@ class _DistinctMap:
                 inverse[order] = np.cumsum(new_row) - 1
             if first.size <= 0.9 * m:
                 self.backoff = 1
-                return _map(self.net, x[first], self.rows, self.pool)[inverse]
+                return first, inverse
         self.wait, self.backoff = self.backoff, min(16, 2 * self.backoff)
-        return _map(self.net, x, self.rows, self.pool)
+        return None
 
 
 #: distinct weights of the first eight coordinates in :func:`_row_sums` (few unequal rows have equal sums)

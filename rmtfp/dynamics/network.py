@@ -231,7 +231,8 @@ class Network:
                 h = x @ wt
                 h += b
                 if jt is None:  # I W_0^T = W_0^T, exactly
-                    jt = np.array(np.broadcast_to(wt, (m,) + wt.shape))
+                    jt = np.empty((m,) + wt.shape)
+                    jt[...] = wt
                 else:
                     jt = (jt.reshape(-1, jt.shape[-1]) @ wt).reshape(m, n_in, wt.shape[1])
                 if activated:
