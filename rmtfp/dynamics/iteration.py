@@ -114,7 +114,7 @@ def _iterate(net: Network, x0: np.ndarray, tol: float, budget: np.ndarray, max_p
             back -= y
             dist2 = np.square(back, out=back) @ ones
             near = y.size == 0 or (-far <= y.min() and y.max() <= far)  # no start can diverge at this map
-            if m < first_last and near and not (dist2 < near2).any():
+            if m < first_last and near and dist2.min() >= near2:  # (NaN: the full tests below)
                 x = y
                 continue
             step = np.sqrt(dist2[0])
