@@ -345,7 +345,7 @@ def run(args):
           f"BLAS thread): min {vs_one.min():.2f}x, median {np.median(vs_one):.2f}x, max {vs_one.max():.2f}x")
     print(f"  the median run of each instead of the best (the typical run; on a loaded machine the best is the one the "
           f"scheduler favoured most): rmtfp / numpy min {typical.min():.2f}x, median {np.median(typical):.2f}x, "
-          f"max {typical.max():.2f}x")
+          f"max {typical.max():.2f}x   target <= 1.0x: {'ok' if typical.max() <= 1.0 else 'MISSED'}")
     print(f"  one thread each, workers=1 / the reference with one BLAS thread: min {single.min():.2f}x, "
           f"median {np.median(single):.2f}x, max {single.max():.2f}x   (what decides on a loaded machine, where "
           f"either may get one core at best)")

@@ -162,3 +162,29 @@ def test_batches_with_dropped_rows_map_like_phi(seed):
             break
         phi.keep(keep)
         x = y[keep]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("early", [True, False])
+def test_iteration_classifies_as_without_the_search_for_repeats(seed, early, monkeypatch):
+    # saturating networks (many starts reach the same corner, bit for bit) with budgets of different lengths
+    # (rows leave the batch at different maps, groups of equal rows in part): the iteration that maps each
+    # group once classifies every start as the one that maps every row
+    from rmtfp.dynamics.iteration import _iterate
+
+    rng = np.random.default_rng(seed)
+    net = Network.random([2, 40, 40, 2], "hardtanh", "cauchy", rng=seed)
+    x0 = np.concatenate([rng.uniform(-1, 1, size=(150, 2)), np.repeat(rng.uniform(-3, 3, size=(5, 2)), 10, axis=0)])
+    budget = rng.integers(1, 40, size=x0.shape[0])
+    args = (net, x0, 1e-5, budget, 6, 1e8, 37)
+    grouped = _iterate(*args, early=early)
+    mapped = []
+    monkeypatch.setattr(maps._DistinctMap, "__call__",
+                        lambda self, x: mapped.append(x.shape[0]) or maps._map(self.net, x, self.rows, self.pool))
+    plain = _iterate(*args, early=early)
+    assert sum(mapped) > 0
+    for a, b in zip(grouped[:3], plain[:3]):  # code, period, iterations
+        np.testing.assert_array_equal(a, b)
+    # candidates, residuals, last states: the same maps in other chunks round in the last bits only
+    for a, b in zip(grouped[3:6], plain[3:6]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
