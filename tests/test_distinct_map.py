@@ -188,3 +188,28 @@ def test_iteration_classifies_as_without_the_search_for_repeats(seed, early, mon
     # candidates, residuals, last states: the same maps in other chunks round in the last bits only
     for a, b in zip(grouped[3:6], plain[3:6]):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 8, 9, 30])
+@pytest.mark.parametrize("m", [0, 1, 2, 50])
+def test_new_rows_and_span_column_by_column_as_over_rows(n, m):
+    # up to eight columns the comparisons and extremes run column by column: the same answers as over rows
+    rng = np.random.default_rng(10 * n + m)
+    a = rng.integers(0, 3, size=(m, n)).astype(float)  # many equal rows
+    a[a == 0] = -0.0 if n % 2 else 0.0
+    order = np.lexsort(a.T[::-1]) if m else np.zeros(0, dtype=int)
+    rows = a[order]
+    expected = np.ones(m, dtype=bool)
+    expected[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+    np.testing.assert_array_equal(maps._new_rows(a, order), expected)
+    if m:
+        np.testing.assert_array_equal(maps._span(a), a.max(axis=0) - a.min(axis=0))
+
+
+def test_new_rows_bit_for_bit_on_an_integer_view():
+    # as floats -0.0 == 0.0 (the clustering's distance agrees); as int64 bits they differ (the repeated-row
+    # search, whose rows must map to the same bits)
+    a = np.array([[0.0, 1.0], [-0.0, 1.0]])
+    order = np.arange(2)
+    np.testing.assert_array_equal(maps._new_rows(a, order), [True, False])
+    np.testing.assert_array_equal(maps._new_rows(a.view(np.int64), order), [True, True])

@@ -297,20 +297,7 @@ class _DistinctMap:
         # fewer than 10 % repeated sums: fewer than 10 % repeated rows, and the rows are not compared
         if m > 1 and np.count_nonzero(tie) >= 0.1 * m:
             x = np.ascontiguousarray(x)
-            bits = x.view(np.int64)  # bit for bit: -0.0 is not 0.0
-            new_row = np.empty(m, dtype=bool)
-            new_row[0] = True
-            if x.shape[1] <= _COLUMNWISE:
-                # column by column: a gather of whole rows and a reduction over a short axis cost more
-                # (measured for 1680 rows of two: 8 us against 44 us)
-                col = bits[:, 0].take(order)
-                np.not_equal(col[1:], col[:-1], out=new_row[1:])
-                for j in range(1, x.shape[1]):
-                    col = bits[:, j].take(order)
-                    new_row[1:] |= col[1:] != col[:-1]
-            else:
-                bits = bits[order]
-                np.any(bits[1:] != bits[:-1], axis=1, out=new_row[1:])
+            new_row = _new_rows(x.view(np.int64), order)  # bit for bit: -0.0 is not 0.0
             if (tie & new_row[1:]).any():
                 # unequal rows with equal sums: equal rows need not be next to each other
                 _, first, inverse = np.unique(x.view(np.dtype((np.void, 8 * x.shape[1]))).ravel(),
@@ -327,8 +314,34 @@ class _DistinctMap:
         return None
 
 
-#: rows of at most this many coordinates are compared column by column (:meth:`_DistinctMap._search`)
+#: arrays of at most this many columns are compared and reduced column by column: numpy reduces a narrow
+#: array along its rows slowly (1680 rows of two: 8 us column by column against 44 us for a gather of the rows
+#: and a reduction over each row's two values, 88 us for the minima and maxima over the rows)
 _COLUMNWISE = 8
+
+
+def _new_rows(a: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """For the rows of ``a`` taken in ``order``: whether each differs from the one before it (the first does)."""
+    new = np.ones(order.size, dtype=bool)
+    if order.size > 1:
+        if a.shape[1] <= _COLUMNWISE:
+            col = a[:, 0].take(order)
+            np.not_equal(col[1:], col[:-1], out=new[1:])
+            for j in range(1, a.shape[1]):
+                col = a[:, j].take(order)
+                new[1:] |= col[1:] != col[:-1]
+        else:
+            rows = a[order]
+            np.any(rows[1:] != rows[:-1], axis=1, out=new[1:])
+    return new
+
+
+def _span(points: np.ndarray) -> np.ndarray:
+    """max - min of every column of a non-empty 2-d array."""
+    if points.shape[1] <= _COLUMNWISE:
+        return np.array([points[:, j].max() - points[:, j].min() for j in range(points.shape[1])])
+    return points.max(axis=0) - points.min(axis=0)
+
 #: distinct weights of the first eight coordinates in :func:`_row_sums` (few unequal rows have equal sums)
 _SUM_WEIGHTS = 1 + 0.6180339887498949 * np.arange(8)
 

@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .maps import _map, _map_jacobian, _norm, _row_sums
+from .maps import _map, _map_jacobian, _new_rows, _norm, _row_sums, _span
 from .network import Network
 from .newton import _fixed_point_fun, _polish
 from .results import eigenvalues_of
@@ -48,9 +48,7 @@ def _collapse_duplicates(points: np.ndarray, residuals: np.ndarray, radius: floa
     # equal rows next to each other, by increasing residual, then index (lexsort is stable); -0.0 == 0.0
     # like the distance, which puts them in one cluster anyway
     order = np.lexsort((residuals,) + tuple(points.T[::-1]))
-    sorted_points = points[order]
-    new_row = np.ones(m, dtype=bool)
-    new_row[1:] = np.any(sorted_points[1:] != sorted_points[:-1], axis=1)
+    new_row = _new_rows(points, order)
     best = order[new_row]  # per distinct point: the smallest residual, the first index among equal ones
     if best.size == m:
         return None
@@ -126,7 +124,7 @@ def _split_far_apart(points: np.ndarray, residuals: np.ndarray, radius: float, m
 
 def _tight(points: np.ndarray, diameter: float) -> bool:
     """Whether the bounding box of the points has a diagonal of at most ``diameter``."""
-    span = points.max(axis=0) - points.min(axis=0)
+    span = _span(points)
     return float(np.sqrt(np.dot(span, span))) <= diameter
 
 
