@@ -28,3 +28,19 @@ def test_benchmark_help_prints_usage_and_runs_nothing(script):
                           timeout=120, cwd=BENCH.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage:") and "--help" in done.stdout
+
+
+@pytest.mark.slow
+def test_fixed_point_benchmark_runs_to_the_end():
+    import subprocess
+
+    # the whole script on one network, one repeat, without the fine basin map: every section prints (the
+    # detailed cases once failed to unpack the timings after a line was added to the summary)
+    done = subprocess.run([sys.executable, str(BENCH / "bench_fixed_points.py"), "--networks", "1", "--repeat", "1",
+                           "--skip-fine"], capture_output=True, text=True, timeout=600, cwd=BENCH.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "1 Cauchy networks (seeds 0..0): rmtfp / plain numpy" in out
+    for law, seed in (("cauchy", 1), ("cauchy", 2), ("normal", 4)):
+        assert f"{law} seed {seed}: Q=" in out
+    assert out.count("pairwise g (eq. 5.2)") == 3
