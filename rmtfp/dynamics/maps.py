@@ -342,6 +342,7 @@ def _span(points: np.ndarray) -> np.ndarray:
         return np.array([points[:, j].max() - points[:, j].min() for j in range(points.shape[1])])
     return points.max(axis=0) - points.min(axis=0)
 
+
 #: distinct weights of the first eight coordinates in :func:`_row_sums` (few unequal rows have equal sums)
 _SUM_WEIGHTS = 1 + 0.6180339887498949 * np.arange(8)
 
