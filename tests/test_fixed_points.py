@@ -44,7 +44,9 @@ def check_invariants(net: Network, res: FixedPointResult):
     # every reported fixed point is fixed to tol; polished ones to refine_tol
     assert res.fixed_points.shape == (res.Q, res.starts.shape[1])
     resid = np.linalg.norm(net(res.fixed_points) - res.fixed_points, axis=1) if res.Q else np.zeros(0)
-    np.testing.assert_allclose(res.residuals, resid, rtol=0, atol=1e-15)  # same quantity, recomputed
+    # the same quantity, recomputed as a caller would, on the same batch: equal up to the rounding of the norm
+    # itself (a few ulps; another batch could differ by eps |x| |DPhi|, 10 % of a residual of 2e-14 once)
+    np.testing.assert_allclose(res.residuals, resid, rtol=1e-15, atol=0)
     scale = np.maximum(1.0, np.linalg.norm(res.fixed_points, axis=1)) if res.Q else np.zeros(0)
     if res.params["method"] == "newton":  # find_all_fixed_points: |F(x)| <= tol max(1, |x|), as documented
         assert np.all(res.residuals <= res.params["tol"] * scale)
@@ -701,3 +703,34 @@ def test_eigenvalues_of_a_rejected_leader_keep_their_imaginary_parts(monkeypatch
     fps, _, _, _, ev = merge._merge_fixed_points(net, pts, np.zeros(2), 1e-5, 1e-3, True, 1e-12, 1e-8, 64)
     rejected = ev[np.flatnonzero(np.all(fps == [0.5, 0.5], axis=1))[0]]
     np.testing.assert_allclose(np.sort_complex(rejected), 0.5 * np.exp([-0.3j, 0.3j]), rtol=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_residuals_are_those_of_the_reported_batch(seed):
+    # every reported residual is |net(x) - x| as a caller evaluates net(res.fixed_points): the reported points
+    # in the reported order, in one batch (a batch of another shape or order may round otherwise in the last
+    # bits), also after fixed points merged in the second clustering or vanished with resumed starts
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 4))
+    widths = [n, *rng.integers(1, 9, size=int(rng.integers(0, 3))).tolist(), n]
+    act = ["tanh", "hardtanh", "erf", "relu", "sigmoid"][seed % 5]
+    net = Network.random(widths, act, "cauchy" if seed % 2 else "normal", scale=float(rng.uniform(0.2, 6)),
+                         rng=seed)
+    starts = random_starts(40, n, bounds=(-2, 2), rng=seed)
+    res = find_fixed_points(net, starts, max_iter=80)
+    full = find_all_fixed_points(net, np.vstack([starts, res.fixed_points]))
+    for r in (res, full):
+        if r.Q:
+            np.testing.assert_allclose(r.residuals, np.linalg.norm(net(r.fixed_points) - r.fixed_points, axis=1),
+                                       rtol=1e-15, atol=0)
+
+
+def test_leaders_that_polish_to_one_point_merge_with_the_reported_residual():
+    # x -> 0.99 x: the Cauchy criterion stops the starts from either side near +-1e-3 (the step 0.01 |x| below
+    # 1e-5), two candidates farther apart than merge_tol; Newton's method takes both to 0, where they merge.
+    # The reported point is then another batch than the one the residuals were first evaluated on.
+    net = Network([[[0.99]], [[1.0]]], [[0.0], [0.0]], "tanh", last_activation=False)
+    res = find_fixed_points(net, np.array([[-1.0], [-0.5], [0.5], [1.0]]), max_iter=2000)
+    assert res.Q == 1 and np.all(res.labels == 0) and np.all(res.refined)
+    np.testing.assert_allclose(res.fixed_points, [[0.0]], rtol=0, atol=1e-12)
+    check_invariants(net, res)

@@ -305,6 +305,9 @@ def _find_fixed_points(net, starts, tol, max_iter, merge_tol, max_period, refine
         if gone is not None:
             code2, labels, cycles, fps, res, refd, stab = _drop(code2, labels, cycles, fps, res, refd, stab, r,
                                                                 sub[0], *gone)
+            if gone[0].any() and fps.shape[0]:
+                # fewer fixed points: their residuals as net(fixed_points) evaluates this batch
+                res = _norm(net._forward(fps) - fps)
         else:
             code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, orbits,
                                                                     *settings)
