@@ -105,7 +105,9 @@ class FixedPointResult:
     stability : tuple of Stability
         One per fixed point, from the eigenvalues of DPhi(x*).
     residuals : ndarray, shape (Q,)
-        |Phi(x*) - x*| for every fixed point.
+        |Phi(x*) - x*| for every fixed point, as ``net(fixed_points)``
+        evaluates it (the points in this order, in one batch; a batch of
+        another shape or order may round otherwise in the last bits).
     refined : ndarray of bool, shape (Q,)
         Whether Newton's method polished the fixed point (then the residual
         is <= ``refine_tol`` max(1, |x*|)).
