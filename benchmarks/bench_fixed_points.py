@@ -65,6 +65,7 @@ import os
 import platform
 import tempfile
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -162,7 +163,21 @@ def plain_on_workers(net: Network, starts: np.ndarray):
         return plain_numpy(net, starts, forward=lambda x: _map(net, x, rows, pool))
 
 
-def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int):
+class Timings(NamedTuple):
+    """What :func:`timings` measured (seconds, best runs unless named otherwise)."""
+
+    search: float  # find_fixed_points, default settings
+    one: float  # plain numpy, one BLAS thread
+    default: float  # plain numpy, the default BLAS threads
+    floor: float  # the float64 floor, the faster of one and the default threads
+    cpu_ratio: float  # process CPU time, search / plain numpy on one BLAS thread
+    on_workers: float  # plain numpy's loop with its products on the search's worker threads
+    threaded: float  # the search with blas_threads=None, workers=1
+    single: float  # the search with workers=1
+    typical: float  # search / plain numpy from the median runs
+
+
+def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int) -> Timings:
     """Best times of the search, of :func:`plain_numpy` with one and with the default BLAS threads, and of the
     float64 floor of ``point_maps`` point-maps with one and with the default threads, all in turn."""
     with limit_blas_threads(1):
@@ -177,8 +192,8 @@ def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int):
                              "floor_one": one_thread(bare_run(net, point_maps, block_one)),
                              "floor_default": bare_run(net, point_maps, block_default)}, repeat)
     typical = median["rmtfp"] / min(median["one"], median["default"])
-    return (best["rmtfp"], best["one"], best["default"], min(best["floor_one"], best["floor_default"]),
-            cpu["rmtfp"] / cpu["one"], best["on_workers"], best["threaded"], best["single"], typical)
+    return Timings(best["rmtfp"], best["one"], best["default"], min(best["floor_one"], best["floor_default"]),
+                   cpu["rmtfp"] / cpu["one"], best["on_workers"], best["threaded"], best["single"], typical)
 
 
 def default_workers() -> int:
@@ -288,16 +303,16 @@ def ten_networks(starts: np.ndarray, n: int, repeat: int):
         _, np_maps = plain_numpy(net, starts)
         agree.append([np.mean(res.iterations == np_maps), np.mean(res.iterations < np_maps),
                       np.mean(res.iterations > np_maps)])
-        t_rmtfp, one, default, floor, cpu_ratio, on_workers, t_thr, t_single, t_typical = timings(
-            net, starts, repeat, res.iterations.sum())
-        single.append(t_single / one)
-        typical.append(t_typical)
-        threaded.append((t_thr / min(one, default), t_thr / floor))
-        ratios.append(t_rmtfp / min(one, default))
-        vs_one.append(t_rmtfp / one)
-        bound.append(on_workers / min(one, default))
-        floors.append(t_rmtfp / floor)
-        cpu_ratios.append(cpu_ratio)
+        t = timings(net, starts, repeat, res.iterations.sum())
+        reference = min(t.one, t.default)
+        single.append(t.single / t.one)
+        typical.append(t.typical)
+        threaded.append((t.threaded / reference, t.threaded / t.floor))
+        ratios.append(t.search / reference)
+        vs_one.append(t.search / t.one)
+        bound.append(t.on_workers / reference)
+        floors.append(t.search / t.floor)
+        cpu_ratios.append(t.cpu_ratio)
     return (np.array(ratios), np.array(floors), np.array(agree), np.array(cpu_ratios), np.array(bound),
             np.array(threaded), np.array(vs_one), np.array(single), np.array(typical))
 
@@ -374,7 +389,8 @@ def run(args):
         t_g, _, _, g = best_time(lambda: contraction_constant(net, starts), args.repeat)
         summary = f"Q={res.Q}, cycles={len(res.cycles)}, unresolved={res.fractions['unresolved']:.3f}"
         print(f"{law} seed {seed}: {summary}, mean maps/start {res.iterations.mean():.1f}")
-        t_best, one, default, floor, *_ = timings(net, starts, args.repeat, res.iterations.sum())
+        t = timings(net, starts, args.repeat, res.iterations.sum())
+        t_best, one, default, floor = t.search, t.one, t.default, t.floor
         np_maps = plain_numpy(net, starts)[1]
         t_np = min(one, default)
         print(f"  find_fixed_points       best {1e3 * t_best:7.1f} ms  (separate runs: median {1e3 * t_med:.1f} ms, "

@@ -26,7 +26,7 @@ from .._threads import blas_limited, check_blas_threads, limit_blas_threads
 from ..errors import UnresolvedWarning
 from .cycles import _find_cycles
 from .iteration import _iterate
-from .maps import Workers, _chunk_rows, _norm, auto_workers, blas_thread_count
+from .maps import Workers, _chunk_rows, _norm, _residuals, auto_workers, blas_thread_count
 from .merge import _merge_fixed_points
 from .network import Network
 from .newton import _fixed_point_fun, _newton
@@ -73,7 +73,7 @@ def _classify(net: Network, code, period, cand, cand_res, orbits, tol, merge_tol
     cycles, labels, to_fp = _find_cycles(net, code, period, orbits, tol, merge_tol, refine, refine_tol,
                                          neutral_tol, rows)
     for starts_j, point in to_fp:
-        r = float(_norm(net._forward(point[None])[0] - point))
+        r = float(_residuals(net, point[None])[0])
         if r < tol:
             code[starts_j], cand[starts_j], cand_res[starts_j] = _FP, point, r
         else:
@@ -306,8 +306,7 @@ def _find_fixed_points(net, starts, tol, max_iter, merge_tol, max_period, refine
             code2, labels, cycles, fps, res, refd, stab = _drop(code2, labels, cycles, fps, res, refd, stab, r,
                                                                 sub[0], *gone)
             if gone[0].any() and fps.shape[0]:
-                # fewer fixed points: their residuals as net(fixed_points) evaluates this batch
-                res = _norm(net._forward(fps) - fps)
+                res = _residuals(net, fps)  # fewer fixed points: the residuals of this batch
         else:
             code2, labels, cycles, fps, res, refd, stab = _classify(net, code, period, cand, cand_res, orbits,
                                                                     *settings)

@@ -269,22 +269,19 @@ class _DistinctMap:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         groups, self._groups = self._groups, None
-        reps = x if groups is None else x[groups[0]]  # one row per group known so far
-        found = None
+        first, inverse = groups if groups is not None else (None, None)
+        reps = x if first is None else x[first]  # one row per group known so far: reps = x[first]
         if self.wait > 0:
             self.wait -= 1
         else:
             found = self._search(reps)
-        if found is not None:
-            first, inverse = found
-            if groups is not None:
-                first, inverse = groups[0][first], inverse[groups[1]]
-        elif groups is not None:
-            first, inverse = groups
-        else:
+            if found is not None:
+                reps = reps[found[0]]
+                first, inverse = found if first is None else (first[found[0]], found[1][inverse])
+        if first is None:
             return _map(self.net, x, self.rows, self.pool)
         self._groups = (first, inverse)
-        return _map(self.net, x[first], self.rows, self.pool)[inverse]
+        return _map(self.net, reps, self.rows, self.pool)[inverse]
 
     def _search(self, x: np.ndarray):
         """(first, inverse) of the repeated rows of x (x[first][inverse] == x), or None when fewer than 10 %
@@ -359,4 +356,10 @@ def _row_sums(x: np.ndarray) -> np.ndarray:
 
 def _norm(v: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("...i,...i->...", v, v))
+
+
+def _residuals(net: Network, x: np.ndarray) -> np.ndarray:
+    """|Phi(x) - x| of every row, as ``net(x)`` evaluates it: the rows of x in this order, in one batch (a
+    batch of another shape or order may round otherwise in the last bits: eps |x| |DPhi|)."""
+    return _norm(net._forward(x) - x)
 

@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .maps import _map_jacobian, _new_rows, _norm, _row_sums, _span
+from .maps import _map_jacobian, _new_rows, _residuals, _row_sums, _span
 from .network import Network
 from .newton import _fixed_point_fun, _polish
 from .results import eigenvalues_of
@@ -220,12 +220,11 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
             ev[~ok] = eigenvalues_of(_map_jacobian(net, x0[~ok], rows)[1])
     else:
         ev = eigenvalues_of(_map_jacobian(net, xr, rows)[1])
-    # the residuals evaluated as a caller evaluates them, net(fixed_points): the points in the order reported, in
-    # one batch (a batch of another shape or order may round otherwise in the last bits: eps |x| |DPhi|)
+    # the residuals as a caller evaluates them, net(fixed_points): the points in the order reported (:func:`_residuals`)
     by_point = np.lexsort(xr.T[::-1])
     xr, ok, ev = xr[by_point], ok[by_point], ev[by_point]
     cl1 = np.argsort(by_point)[cl1]
-    rr = _norm(net._forward(xr) - xr)
+    rr = _residuals(net, xr)
     cl2, lead2 = _leader_clusters(xr, rr, merge_tol)
     final = xr[lead2]
     order = np.lexsort(final.T[::-1])
@@ -234,5 +233,5 @@ def _merge_fixed_points(net: Network, pts, res, tol, merge_tol, refine, refine_t
     labels = rank[cl2[cl1]]
     final, residuals = final[order], rr[lead2][order]
     if lead2.size < xr.shape[0]:  # some merged: the reported points are another batch
-        residuals = _norm(net._forward(final) - final)
+        residuals = _residuals(net, final)
     return final, residuals, ok[lead2][order], labels, ev[lead2][order]

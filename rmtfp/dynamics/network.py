@@ -47,8 +47,7 @@ def _finite_read_only(arr: np.ndarray, name: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite, got {bad} non-finite entries")
-    arr.setflags(write=False)
-    return arr
+    return _read_only(arr)
 
 
 def _read_only(arr: np.ndarray) -> np.ndarray:
