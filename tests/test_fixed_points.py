@@ -734,3 +734,16 @@ def test_leaders_that_polish_to_one_point_merge_with_the_reported_residual():
     assert res.Q == 1 and np.all(res.labels == 0) and np.all(res.refined)
     np.testing.assert_allclose(res.fixed_points, [[0.0]], rtol=0, atol=1e-12)
     check_invariants(net, res)
+
+
+def test_residuals_of_a_wide_layer_are_those_of_one_blas_thread():
+    # a hidden layer of 2e5 units: the last product is one sum of 2e5 terms, which threaded BLAS may split
+    # otherwise; the search holds BLAS to one thread, and net(fixed_points) on one thread gives its residuals
+    from threadpoolctl import threadpool_limits
+
+    net = Network.random([1, 200_000, 1], "tanh", "normal", rng=1)
+    res = find_fixed_points(net, np.linspace(-2, 2, 9)[:, None])
+    assert res.Q == 1
+    with threadpool_limits(limits=1, user_api="blas"):
+        np.testing.assert_allclose(res.residuals, np.linalg.norm(net(res.fixed_points) - res.fixed_points, axis=1),
+                                   rtol=1e-15, atol=0)

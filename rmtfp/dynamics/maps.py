@@ -359,7 +359,7 @@ def _norm(v: np.ndarray) -> np.ndarray:
 
 
 def _residuals(net: Network, x: np.ndarray) -> np.ndarray:
-    """|Phi(x) - x| of every row, as ``net(x)`` evaluates it: the rows of x in this order, in one batch (a
-    batch of another shape or order may round otherwise in the last bits: eps |x| |DPhi|)."""
+    """|Phi(x) - x| of every row, as ``net(x)`` evaluates it with the same BLAS threads: the rows of x in this
+    order, in one batch (a batch of another shape or order may round otherwise in the last bits: eps |x| |DPhi|)."""
     return _norm(net._forward(x) - x)
 

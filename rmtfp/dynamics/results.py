@@ -106,8 +106,10 @@ class FixedPointResult:
         One per fixed point, from the eigenvalues of DPhi(x*).
     residuals : ndarray, shape (Q,)
         |Phi(x*) - x*| for every fixed point, as ``net(fixed_points)``
-        evaluates it (the points in this order, in one batch; a batch of
-        another shape or order may round otherwise in the last bits).
+        evaluates it with the search's BLAS threads (the points in this
+        order, in one batch; a batch of another shape or order, or BLAS
+        summing a wide layer on more threads, may round otherwise in the
+        last bits).
     refined : ndarray of bool, shape (Q,)
         Whether Newton's method polished the fixed point (then the residual
         is <= ``refine_tol`` max(1, |x*|)).
