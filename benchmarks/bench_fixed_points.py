@@ -30,8 +30,8 @@ caller's BLAS threads, as numpy's) is timed as well.
 
 The float64 floor is the time of the bare layer products (matrix product,
 bias, activation; no checks or convergence tests) for the same number of
-point-maps as the search made, in blocks of 1681, 561 or 256 points (the
-fastest), with the faster of one and the default BLAS threads; it is timed
+point-maps as the search made, in blocks of 1681, 561 or 256 points or in
+stacks of small products (``_floor.blocks``; the fastest), with the faster of one and the default BLAS threads; it is timed
 as one run, in turn with the search and the references (a floor taken from
 the best of short blocks would catch the quiet moments of a loaded machine
 that a whole search cannot).  The same products in float32 are printed for comparison (the

@@ -78,6 +78,56 @@ def test_call_matches_layer_by_layer_and_keeps_batch_shape():
     np.testing.assert_allclose(net(x[0, 0]), h[0, 0], rtol=0, atol=1e-15)
 
 
+def _products_by_block(net, x, rows):
+    """Phi of x with every layer product taken block by block (2-d products of ``rows`` rows), whole otherwise."""
+    out = []
+    for s in range(0, x.shape[0], rows):
+        h = x[s:s + rows]
+        for wt, b, activated in net._plan:
+            h = h @ wt + b
+            h = net._phi_inplace(h) if activated else h
+        out.append(h)
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize("widths, block", [((2, 100, 100, 2), 100), ((3, 30, 40, 3), 833), ((2, 200, 200, 2), 0), ((2, 200, 2), 2500),
+                                           ((2, 177, 177, 2), 0)])
+def test_block_rows_follow_the_largest_layer(widths, block):
+    """Blocks of at most 10^6 / (k n) rows over the largest layer (OpenBLAS's small products), none under 32."""
+    assert Network.random(list(widths), "tanh", rng=0)._block == block
+
+
+@pytest.mark.parametrize("m", [1, 99, 100, 101, 250, 1681])
+def test_stacked_products_are_the_products_of_their_blocks(m):
+    """A batch of more rows than a block is multiplied in equal stacked blocks: bit for bit the 2-d products of the
+    blocks, the rows padded to equal blocks with copies of the last row, which never show."""
+    net = Network.random([2, 100, 100, 2], "tanh", rng=1)
+    x = np.random.default_rng(m).uniform(-1, 1, size=(m, 2))
+    y = net(x)
+    assert y.shape == (m, 2)
+    blocks = -(-m // 100)
+    rows = -(-m // blocks)
+    padded = np.concatenate([x, np.repeat(x[-1:], blocks * rows - m, axis=0)])
+    np.testing.assert_array_equal(y, _products_by_block(net, padded, rows)[:m])
+    # the whole batch in 2-d products: the same sums in another order (100 terms of size <= ~1, eps each)
+    np.testing.assert_allclose(y, _products_by_block(net, x, m), rtol=0, atol=1e-13)
+    fwd, jac = net._forward_jacobian(x)
+    np.testing.assert_array_equal(fwd, y)  # the Jacobian's forward pass is Phi as net(x) gives it
+    assert jac.shape == (m, 2, 2)
+    np.testing.assert_allclose(jac, net.jacobian(x[::-1])[::-1], rtol=1e-12, atol=1e-13)  # other blocks: rounding
+
+
+def test_stacked_products_keep_non_finite_rows_to_themselves():
+    net = Network.random([2, 100, 100, 2], "tanh", rng=2)
+    x = np.random.default_rng(3).uniform(-1, 1, size=(257, 2))
+    x[0], x[-1] = np.nan, np.inf  # the last row is the one the padding copies
+    y = net(x)
+    assert np.isnan(y[0]).all() and not np.isfinite(y[-1]).all()
+    clean = x.copy()
+    clean[0], clean[-1] = 0.5, -0.5
+    np.testing.assert_allclose(y[1:-1], net(clean)[1:-1], rtol=0, atol=1e-13)  # the same blocks: rounding at most
+
+
 def test_last_activation_false_is_affine_output():
     net = _small(last_activation=False)
     x = np.random.default_rng(2).normal(size=(5, 3))

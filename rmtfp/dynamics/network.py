@@ -29,6 +29,14 @@ from .weights_file import read_weights_file, write_weights_file
 __all__ = ["Network", "in_place_kernels"]
 
 _INIT_LAWS = ("normal", "cauchy")
+#: OpenBLAS (the BLAS of numpy's and scipy's wheels) multiplies an (m, k) by a (k, n) matrix with m k n <= 10^6 in
+#: a kernel that does not pack the operands: measured on two cores 15 % faster per row than the general kernel
+#: (a 100 x 100 layer: 366 ns against 428 ns a row; 50 x 50: 94 against 121 ns).  A batch of more rows is
+#: multiplied in stacked blocks of at most 10^6 / (k n) rows over the network's largest layer, one BLAS call
+#: per block (numpy's matmul of a stack), which costs no more Python calls than one product
+_SMALL_PRODUCT = 10**6
+#: fewer rows per block gain nothing (16 rows of a 200 x 200 layer: 4 %) and make more BLAS calls
+_MIN_BLOCK = 32
 _SCALE_MEANS = ("variance", "scale")
 
 
@@ -67,6 +75,12 @@ def _as_vector(value, name: str, length: int) -> np.ndarray:
     if arr.shape != (length,):
         raise ValueError(f"{name} must have shape ({length},) to match the weight matrix, got shape {arr.shape}")
     return _finite_read_only(arr, name)
+
+
+def _block_rows(weights) -> int:
+    """Rows per block of the stacked layer products (:data:`_SMALL_PRODUCT`), 0 when blocks would be too small."""
+    rows = _SMALL_PRODUCT // max(w.size for w in weights)
+    return rows if rows >= _MIN_BLOCK else 0
 
 
 class Network:
@@ -142,6 +156,7 @@ class Network:
         self._fast = in_place_kernels(self._activation)
         # (W_l^T, b_l, activated) per layer, for the evaluation loops
         self._plan = tuple((wt, b, self._activated(l)) for l, (wt, b) in enumerate(zip(self._weights_t, self._biases)))
+        self._block = _block_rows(ws)
 
     # ------------------------------------------------------------- attributes
     @property
@@ -208,26 +223,54 @@ class Network:
             return self._fast[1](h)
         return self._activation.dphi(h)
 
+    def _blocks(self, x: np.ndarray):
+        """(x with its rows padded to blocks * rows, blocks, rows) for the layer products in stacked blocks of at
+        most ``self._block`` rows (:data:`_SMALL_PRODUCT`), or (x, 0, 0) to multiply it whole; the blocks depend
+        on the number of rows of x only."""
+        m = x.shape[0]
+        if not self._block or m <= self._block:
+            return x, 0, 0
+        blocks = -(-m // self._block)
+        rows = -(-m // blocks)  # blocks as equal as possible: fewer than `blocks` padding rows
+        if blocks * rows > m:
+            padded = np.empty((blocks * rows, x.shape[1]))
+            padded[:m] = x
+            padded[m:] = x[m - 1]  # copies of a real row: the padding rows take no values the rows do not
+            x = padded
+        return x, blocks, rows
+
+    @staticmethod
+    def _product(x: np.ndarray, wt: np.ndarray, blocks: int, rows: int) -> np.ndarray:
+        """x @ wt, in ``blocks`` stacked blocks of ``rows`` rows when ``blocks`` (numpy calls BLAS once per block:
+        each block's product is exactly the 2-d product of its rows)."""
+        if not blocks:
+            return x @ wt
+        return np.matmul(x.reshape(blocks, rows, x.shape[1]), wt).reshape(blocks * rows, wt.shape[1])
+
     def _forward(self, x: np.ndarray) -> np.ndarray:
         """Phi on a 2-d float array (no checks); non-finite values propagate silently."""
+        m = x.shape[0]
+        x, blocks, rows = self._blocks(x)
         with np.errstate(over="ignore", invalid="ignore"):
             for wt, b, activated in self._plan:
-                h = x @ wt
+                h = self._product(x, wt, blocks, rows)
                 h += b
                 x = self._phi_inplace(h) if activated else h
-        return x
+        return x[:m] if blocks else x
 
     def _forward_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Phi(x) and DPhi(x) on a 2-d float array (no checks).
+        """Phi(x) and DPhi(x) on a 2-d float array (no checks); Phi(x) exactly as :meth:`_forward` gives it.
 
         The Jacobian is accumulated input-side first, as J^T of shape
         (m, n_in, n_l), so that every layer is one matrix product.
         """
+        m_rows = x.shape[0]
+        x, blocks, rows = self._blocks(x)
         m, n_in = x.shape
         jt = None
         with np.errstate(over="ignore", invalid="ignore"):
             for wt, b, activated in self._plan:
-                h = x @ wt
+                h = self._product(x, wt, blocks, rows)
                 h += b
                 if jt is None:  # I W_0^T = W_0^T, exactly
                     jt = np.empty((m,) + wt.shape)
@@ -239,6 +282,8 @@ class Network:
                     x = self._phi_inplace(h)
                 else:
                     x = h
+        if blocks:
+            x, jt = x[:m_rows], jt[:m_rows]
         return x, np.swapaxes(jt, 1, 2)
 
     def __call__(self, x) -> np.ndarray:
