@@ -22,13 +22,13 @@ import numpy as np
 from rmtfp.dynamics.network import _SMALL_PRODUCT, in_place_kernels
 
 
-def blocks(net, rows: int = 1681) -> list:
-    """(rows per block, rows per product) of the chunkings timed: whole products, and stacks of small ones."""
-    out = [(b, b) for b in sorted({rows, 561, 256})]
-    small = _SMALL_PRODUCT // max(w.size for w in net.weights)
-    if small >= 1:
-        out += [(k * small, small) for k in (1, 4, 8) if k * small <= rows]
-    return out
+def blocks(net, rows: int = 1681, small=None) -> list:
+    """(rows per block, rows per product) of the chunkings timed: whole products of a block (``small`` false),
+    stacks of small products (``small`` true), or both (None)."""
+    whole = [(b, b) for b in sorted({rows, 561, 256})]
+    product = _SMALL_PRODUCT // max(w.size for w in net.weights)
+    stacks = [(k * product, product) for k in (1, 4, 8) if 1 <= k * product <= rows] if product >= 1 else []
+    return {False: whole, True: stacks, None: whole + stacks}[small]
 
 
 def bare_seconds_per_row(net, rows: int = 1681, repeat: int = 20, dtype=np.float64) -> float:
@@ -77,11 +77,12 @@ def _bare_layers(net, product: int, dtype=np.float64):
     return bare
 
 
-def best_block(net, rows: int = 1681, repeat: int = 10) -> tuple:
-    """The chunking (:func:`blocks`) whose bare map is fastest per point, with the BLAS threads set now."""
+def best_block(net, stacked: bool, rows: int = 1681, repeat: int = 10):
+    """The chunking of :func:`blocks`, whole products or stacks of small ones, whose bare map is fastest per point,
+    with the BLAS threads set now; None when the network has no stacks of small products."""
     x = np.random.default_rng(0).uniform(-1, 1, size=(rows, net.n_in))
-    best, best_block = np.inf, (rows, rows)
-    for block, product in blocks(net, rows):
+    best, best_block = np.inf, None
+    for block, product in blocks(net, rows, small=stacked):
         bare = _bare_layers(net, product)
         for _ in range(repeat):
             t = time.perf_counter()

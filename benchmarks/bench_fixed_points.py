@@ -30,11 +30,12 @@ caller's BLAS threads, as numpy's) is timed as well.
 
 The float64 floor is the time of the bare layer products (matrix product,
 bias, activation; no checks or convergence tests) for the same number of
-point-maps as the search made, in blocks of 1681, 561 or 256 points or in
-stacks of small products (``_floor.blocks``; the fastest), with the faster of one and the default BLAS threads; it is timed
-as one run, in turn with the search and the references (a floor taken from
-the best of short blocks would catch the quiet moments of a loaded machine
-that a whole search cannot).  The same products in float32 are printed for comparison (the
+point-maps as the search made: the fastest of four, the best block of whole
+products (1681, 561 or 256 points) and the best stack of small products
+(``_floor.blocks``), each with one and with the default BLAS threads, all
+timed in turn with the search and the references, each as one run (a floor
+taken from the best of short blocks would catch the quiet moments of a
+loaded machine that a whole search cannot).  The same products in float32 are printed for comparison (the
 toolkit iterates in float64: single-precision rounding, amplified through
 the layers, reaches the 1e-5 convergence tolerance of deep heavy-tailed
 networks).  The per-point loop (every start on its own, ``net(x)`` one point
@@ -180,20 +181,28 @@ class Timings(NamedTuple):
 def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int) -> Timings:
     """Best times of the search, of :func:`plain_numpy` with one and with the default BLAS threads, and of the
     float64 floor of ``point_maps`` point-maps with one and with the default threads, all in turn."""
-    with limit_blas_threads(1):
-        block_one = best_block(net)
-    block_default = best_block(net)
-    best, cpu, median = interleaved({"rmtfp": lambda: find_fixed_points(net, starts),
-                             "threaded": lambda: find_fixed_points(net, starts, blas_threads=None, workers=1),
-                             "single": lambda: find_fixed_points(net, starts, workers=1),
-                             "one": one_thread(lambda: plain_numpy(net, starts)),
-                             "default": lambda: plain_numpy(net, starts),
-                             "on_workers": lambda: plain_on_workers(net, starts),
-                             "floor_one": one_thread(bare_run(net, point_maps, block_one)),
-                             "floor_default": bare_run(net, point_maps, block_default)}, repeat)
+    fns = {"rmtfp": lambda: find_fixed_points(net, starts),
+           "threaded": lambda: find_fixed_points(net, starts, blas_threads=None, workers=1),
+           "single": lambda: find_fixed_points(net, starts, workers=1),
+           "one": one_thread(lambda: plain_numpy(net, starts)),
+           "default": lambda: plain_numpy(net, starts),
+           "on_workers": lambda: plain_on_workers(net, starts)}
+    # the floor: the fastest chunking of each kind (whole products of a block, stacks of small products), with
+    # one and with the default BLAS threads, all four timed in turn (a chunking picked from short calibration
+    # runs alone is a lottery with threaded BLAS)
+    for stacked in (False, True):
+        with limit_blas_threads(1):
+            block = best_block(net, stacked)
+        if block is not None:
+            fns[f"floor_one_{stacked}"] = one_thread(bare_run(net, point_maps, block))
+        block = best_block(net, stacked)
+        if block is not None:
+            fns[f"floor_default_{stacked}"] = bare_run(net, point_maps, block)
+    best, cpu, median = interleaved(fns, repeat)
     typical = median["rmtfp"] / min(median["one"], median["default"])
-    return Timings(best["rmtfp"], best["one"], best["default"], min(best["floor_one"], best["floor_default"]),
-                   cpu["rmtfp"] / cpu["one"], best["on_workers"], best["threaded"], best["single"], typical)
+    floor = min(v for k, v in best.items() if k.startswith("floor"))
+    return Timings(best["rmtfp"], best["one"], best["default"], floor, cpu["rmtfp"] / cpu["one"],
+                   best["on_workers"], best["threaded"], best["single"], typical)
 
 
 def default_workers() -> int:
