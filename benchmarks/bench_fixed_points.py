@@ -28,6 +28,11 @@ more) cannot beat by its threading alone.
 The search with ``blas_threads=None, workers=1`` (its products on the
 caller's BLAS threads, as numpy's) is timed as well.
 
+A control: the one-thread reference is timed twice, as two functions in
+turn with the others; the ratio of the two (1.0 on a quiet machine) shows
+how far the ratios above move with the machine alone, on the best runs and
+on the median runs.
+
 The float64 floor is the time of the bare layer products (matrix product,
 bias, activation; no checks or convergence tests) for the same number of
 point-maps as the search made: the fastest of four, the best block of whole
@@ -176,6 +181,7 @@ class Timings(NamedTuple):
     threaded: float  # the search with blas_threads=None, workers=1
     single: float  # the search with workers=1
     typical: float  # search / plain numpy from the median runs
+    control: tuple  # plain numpy (one BLAS thread) against itself timed as a second function: best, median runs
 
 
 def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int) -> Timings:
@@ -185,6 +191,7 @@ def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int) -> T
            "threaded": lambda: find_fixed_points(net, starts, blas_threads=None, workers=1),
            "single": lambda: find_fixed_points(net, starts, workers=1),
            "one": one_thread(lambda: plain_numpy(net, starts)),
+           "one_again": one_thread(lambda: plain_numpy(net, starts)),
            "default": lambda: plain_numpy(net, starts),
            "on_workers": lambda: plain_on_workers(net, starts)}
     # the floor: the fastest chunking of each kind (whole products of a block, stacks of small products), with
@@ -202,7 +209,8 @@ def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int) -> T
     typical = median["rmtfp"] / min(median["one"], median["default"])
     floor = min(v for k, v in best.items() if k.startswith("floor"))
     return Timings(best["rmtfp"], best["one"], best["default"], floor, cpu["rmtfp"] / cpu["one"],
-                   best["on_workers"], best["threaded"], best["single"], typical)
+                   best["on_workers"], best["threaded"], best["single"], typical,
+                   (best["one_again"] / best["one"], median["one_again"] / median["one"]))
 
 
 def default_workers() -> int:
@@ -306,6 +314,7 @@ def ten_networks(starts: np.ndarray, n: int, repeat: int):
     more where it iterates on from an unstable fixed point or cycle.
     """
     ratios, floors, agree, cpu_ratios, bound, threaded, vs_one, single, typical = [], [], [], [], [], [], [], [], []
+    control = []
     for seed in range(n):
         net = Network.random(WIDTHS, "hardtanh", "cauchy", rng=seed)
         res = find_fixed_points(net, starts)
@@ -322,8 +331,9 @@ def ten_networks(starts: np.ndarray, n: int, repeat: int):
         bound.append(t.on_workers / reference)
         floors.append(t.search / t.floor)
         cpu_ratios.append(t.cpu_ratio)
+        control.append(t.control)
     return (np.array(ratios), np.array(floors), np.array(agree), np.array(cpu_ratios), np.array(bound),
-            np.array(threaded), np.array(vs_one), np.array(single), np.array(typical))
+            np.array(threaded), np.array(vs_one), np.array(single), np.array(typical), np.array(control))
 
 
 def main():
@@ -359,7 +369,7 @@ def run(args):
     print("timed runs " + ("each after the process's other threads (spinning BLAS threads) have let go of the cores"
                            if SETTLE[0] else "back to back (--no-settle)") + "\n")
     starts = grid()
-    ratios, floors, agree, cpu_ratios, bound, threaded, vs_one, single, typical = ten_networks(
+    ratios, floors, agree, cpu_ratios, bound, threaded, vs_one, single, typical, control = ten_networks(
         starts, args.networks, args.repeat)
     print(f"{args.networks} Cauchy networks (seeds 0..{args.networks - 1}): rmtfp / plain numpy "
           f"min {ratios.min():.2f}x, median {np.median(ratios):.2f}x, max {ratios.max():.2f}x   "
@@ -382,6 +392,9 @@ def run(args):
     print(f"  blas_threads=None, workers=1 (the products on the caller's BLAS threads, as numpy's): rmtfp / numpy "
           f"min {threaded[:, 0].min():.2f}x, median {np.median(threaded[:, 0]):.2f}x, max {threaded[:, 0].max():.2f}x; "
           f"rmtfp / floor median {np.median(threaded[:, 1]):.2f}x, max {threaded[:, 1].max():.2f}x")
+    print(f"  control, the reference against itself (its one-thread loop timed as a second function, in turn with the "
+          f"others: how far these ratios move with the machine alone): best runs min {control[:, 0].min():.2f}x, "
+          f"max {control[:, 0].max():.2f}x; median runs min {control[:, 1].min():.2f}x, max {control[:, 1].max():.2f}x")
     print(f"  process CPU time (all threads), rmtfp / numpy with one BLAS thread: min {cpu_ratios.min():.2f}x, "
           f"median {np.median(cpu_ratios):.2f}x, max {cpu_ratios.max():.2f}x   (the work done, whatever the load)")
     same, fewer, more = 100 * agree.mean(axis=0)
