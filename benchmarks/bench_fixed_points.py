@@ -21,7 +21,8 @@ faster of the two.  ``--load K`` starts K busy processes for the whole run
 the load average is printed).
 
 The reference loop is also timed with its products on the search's worker
-threads (one BLAS thread each, the chunks the search uses): what the search's
+threads (one BLAS thread each, the chunks and stacks of small products the
+search uses): what the search's
 threading gives the reference's own work, a bound the search (which does
 more) cannot beat by its threading alone.
 
@@ -162,10 +163,11 @@ def plain_numpy(net: Network, starts: np.ndarray, tol: float = 1e-5, max_iter: i
 
 
 def plain_on_workers(net: Network, starts: np.ndarray):
-    """:func:`plain_numpy` with its products on the search's worker threads (its chunks), one BLAS thread each."""
+    """:func:`plain_numpy` with its products on the search's worker threads (its chunks and stacks of small
+    products), one BLAS thread each."""
     rows = _chunk_rows(net, None, max(net.widths))
     workers = default_workers()  # before the limit below: the search counts the caller's BLAS threads
-    with limit_blas_threads(1), Workers(workers) as pool:
+    with limit_blas_threads(1), Workers(workers, stacked=True) as pool:
         return plain_numpy(net, starts, forward=lambda x: _map(net, x, rows, pool))
 
 

@@ -12,9 +12,9 @@ def _counting(net):
     seen = []
     forward = net._forward
 
-    def counted(x):
+    def counted(x, stacked=False):
         seen.append(x.shape[0])
-        return forward(x)
+        return forward(x, stacked)
 
     net._forward = counted
     return seen

@@ -494,6 +494,35 @@ def test_the_search_holds_blas_to_the_threads_it_is_given(search, monkeypatch):
         np.testing.assert_array_equal(results[threads].labels, results[1].labels)
 
 
+def test_the_maps_stack_small_products_only_on_one_blas_thread(monkeypatch):
+    """OpenBLAS runs a small product on one thread and a whole one on all it has: the iteration's maps take
+    stacks of small products where BLAS runs on one thread during the search, whole products otherwise."""
+    from threadpoolctl import threadpool_limits
+
+    flags = []
+    original = Network._forward
+
+    def spy(self, x, stacked=False):
+        flags.append(stacked)
+        return original(self, x, stacked)
+
+    monkeypatch.setattr(Network, "_forward", spy)
+    net = Network.random([2, 100, 100, 2], "hardtanh", "cauchy", rng=0)
+    starts = grid(step=0.1)
+    expected = {}
+    with threadpool_limits(limits=2, user_api="blas"):
+        for kw, stacked in ((dict(), True), (dict(blas_threads=2), False), (dict(blas_threads=None), False)):
+            flags.clear()
+            expected[stacked] = find_fixed_points(net, starts, **kw)
+            assert stacked in flags and (not stacked) in flags if stacked else not any(flags), kw
+    with threadpool_limits(limits=1, user_api="blas"):
+        flags.clear()
+        find_fixed_points(net, starts, blas_threads=None)
+        assert any(flags)  # the caller's one BLAS thread
+    np.testing.assert_array_equal(expected[True].labels, expected[False].labels)
+    np.testing.assert_allclose(expected[True].fixed_points, expected[False].fixed_points, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_bad_blas_threads(bad):
     net = Network.random([2, 5, 2], "tanh", rng=0)

@@ -89,9 +89,9 @@ def test_a_caller_limiting_blas_to_one_thread_gets_one_worker(monkeypatch):
     seen = []
     original = maps.Workers.__init__
 
-    def spy(self, workers=1):
+    def spy(self, workers=1, stacked=False):
         seen.append(workers)
-        original(self, workers)
+        original(self, workers, stacked)
 
     monkeypatch.setattr(maps.Workers, "__init__", spy)
     net = Network.random([2, 10, 2], "tanh", rng=0)

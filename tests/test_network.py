@@ -99,33 +99,35 @@ def test_block_rows_follow_the_largest_layer(widths, block):
 
 @pytest.mark.parametrize("m", [1, 99, 100, 101, 250, 1681])
 def test_stacked_products_are_the_products_of_their_blocks(m):
-    """A batch of more rows than a block is multiplied in equal stacked blocks: bit for bit the 2-d products of the
-    blocks, the rows padded to equal blocks with copies of the last row, which never show."""
+    """Stacked, a batch of more rows than a block is multiplied in equal blocks: bit for bit the 2-d products of
+    the blocks, the rows padded to equal blocks with copies of the last row, which never show; net(x) and the
+    Jacobian's forward pass multiply the batch whole."""
     net = Network.random([2, 100, 100, 2], "tanh", rng=1)
     x = np.random.default_rng(m).uniform(-1, 1, size=(m, 2))
-    y = net(x)
+    y = net._forward(x, stacked=True)
     assert y.shape == (m, 2)
     blocks = -(-m // 100)
     rows = -(-m // blocks)
     padded = np.concatenate([x, np.repeat(x[-1:], blocks * rows - m, axis=0)])
     np.testing.assert_array_equal(y, _products_by_block(net, padded, rows)[:m])
-    # the whole batch in 2-d products: the same sums in another order (100 terms of size <= ~1, eps each)
-    np.testing.assert_allclose(y, _products_by_block(net, x, m), rtol=0, atol=1e-13)
-    fwd, jac = net._forward_jacobian(x)
-    np.testing.assert_array_equal(fwd, y)  # the Jacobian's forward pass is Phi as net(x) gives it
-    assert jac.shape == (m, 2, 2)
-    np.testing.assert_allclose(jac, net.jacobian(x[::-1])[::-1], rtol=1e-12, atol=1e-13)  # other blocks: rounding
+    whole = net(x)
+    np.testing.assert_array_equal(whole, _products_by_block(net, x, m))
+    np.testing.assert_array_equal(net._forward_jacobian(x)[0], whole)
+    # stacked against whole: the same sums in another order (100 terms of size <= ~1, eps each)
+    np.testing.assert_allclose(y, whole, rtol=0, atol=1e-13)
 
 
 def test_stacked_products_keep_non_finite_rows_to_themselves():
     net = Network.random([2, 100, 100, 2], "tanh", rng=2)
     x = np.random.default_rng(3).uniform(-1, 1, size=(257, 2))
     x[0], x[-1] = np.nan, np.inf  # the last row is the one the padding copies
-    y = net(x)
+    y = net._forward(x, stacked=True)
     assert np.isnan(y[0]).all() and not np.isfinite(y[-1]).all()
+    assert np.isfinite(y[1:-1]).all()
     clean = x.copy()
     clean[0], clean[-1] = 0.5, -0.5
-    np.testing.assert_allclose(y[1:-1], net(clean)[1:-1], rtol=0, atol=1e-13)  # the same blocks: rounding at most
+    # the same blocks: rounding at most
+    np.testing.assert_allclose(y[1:-1], net._forward(clean, stacked=True)[1:-1], rtol=0, atol=1e-13)
 
 
 def test_last_activation_false_is_affine_output():

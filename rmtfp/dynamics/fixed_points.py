@@ -254,7 +254,9 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
         except ValueError:
             raise ValueError(f"workers must be None (automatic) or an integer >= 1, got {workers!r}") from None
     outer = blas_thread_count()
-    with limit_blas_threads(blas_threads), Workers(workers or auto_workers(outer, blas_threads)) as pool:
+    # stacks of small products where BLAS runs on one thread during the search (network._SMALL_PRODUCT)
+    stacked = (outer if blas_threads is None else blas_threads) == 1
+    with limit_blas_threads(blas_threads), Workers(workers or auto_workers(outer, blas_threads), stacked) as pool:
         return _find_fixed_points(net, starts, tol, max_iter, merge_tol, max_period, refine, chunk_size,
                                   divergence_radius, refine_tol, neutral_tol, progress, pool)
 

@@ -77,8 +77,10 @@ class Workers:
     context manager; ``Workers(1)`` uses no helper.
     """
 
-    def __init__(self, workers: int = 1):
+    def __init__(self, workers: int = 1, stacked: bool = False):
         self.workers = workers
+        # each chunk's layer products as stacks of small products (Network._forward; for BLAS on one thread)
+        self.stacked = stacked
         self._pool = _helper_threads(workers - 1) if workers > 1 else None
         self._serial, self._backoff = 0, 1
         if time.monotonic() - _last_stall[0] < _STALL_MEMORY:
@@ -201,13 +203,14 @@ def auto_workers(outer_blas_threads: int, blas_threads: Optional[int]) -> int:
 def _map(net: Network, x: np.ndarray, rows: int, pool: Optional[Workers] = None) -> np.ndarray:
     """Phi on the rows of x, at most ``rows`` at a time; the chunks over ``pool``'s threads when given."""
     rows = _even(x.shape[0], rows) if pool is None else _chunking(x.shape[0], rows)
+    stacked = pool is not None and pool.stacked
     if x.shape[0] <= rows:
-        return net._forward(x)
+        return net._forward(x, stacked)
     out = np.empty((x.shape[0], net.n_out))
 
     def chunk(i):
         s = i * rows
-        out[s:s + rows] = net._forward(x[s:s + rows])
+        out[s:s + rows] = net._forward(x[s:s + rows], stacked)
 
     n_chunks = -(-x.shape[0] // rows)
     if pool is None:

@@ -33,7 +33,9 @@ _INIT_LAWS = ("normal", "cauchy")
 #: a kernel that does not pack the operands: measured on two cores 15 % faster per row than the general kernel
 #: (a 100 x 100 layer: 366 ns against 428 ns a row; 50 x 50: 94 against 121 ns).  A batch of more rows is
 #: multiplied in stacked blocks of at most 10^6 / (k n) rows over the network's largest layer, one BLAS call
-#: per block (numpy's matmul of a stack), which costs no more Python calls than one product
+#: per block (numpy's matmul of a stack), which costs no more Python calls than one product.  Only where BLAS
+#: runs on one thread (the fixed-point search's maps by default): OpenBLAS runs a small product on one thread
+#: and a whole one on all it has (50 maps of 1681 rows with two BLAS threads: 167 ms stacked, 127 ms whole)
 _SMALL_PRODUCT = 10**6
 #: fewer rows per block gain nothing (16 rows of a 200 x 200 layer: 4 %) and make more BLAS calls
 _MIN_BLOCK = 32
@@ -247,10 +249,14 @@ class Network:
             return x @ wt
         return np.matmul(x.reshape(blocks, rows, x.shape[1]), wt).reshape(blocks * rows, wt.shape[1])
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        """Phi on a 2-d float array (no checks); non-finite values propagate silently."""
+    def _forward(self, x: np.ndarray, stacked: bool = False) -> np.ndarray:
+        """Phi on a 2-d float array (no checks); non-finite values propagate silently.
+
+        ``stacked``: the layer products in stacks of small products (:data:`_SMALL_PRODUCT`), for BLAS on one
+        thread (OpenBLAS runs a small product on one thread, a whole one on all it has).
+        """
         m = x.shape[0]
-        x, blocks, rows = self._blocks(x)
+        x, blocks, rows = self._blocks(x) if stacked else (x, 0, 0)
         with np.errstate(over="ignore", invalid="ignore"):
             for wt, b, activated in self._plan:
                 h = self._product(x, wt, blocks, rows)
@@ -264,13 +270,11 @@ class Network:
         The Jacobian is accumulated input-side first, as J^T of shape
         (m, n_in, n_l), so that every layer is one matrix product.
         """
-        m_rows = x.shape[0]
-        x, blocks, rows = self._blocks(x)
         m, n_in = x.shape
         jt = None
         with np.errstate(over="ignore", invalid="ignore"):
             for wt, b, activated in self._plan:
-                h = self._product(x, wt, blocks, rows)
+                h = x @ wt
                 h += b
                 if jt is None:  # I W_0^T = W_0^T, exactly
                     jt = np.empty((m,) + wt.shape)
@@ -282,8 +286,6 @@ class Network:
                     x = self._phi_inplace(h)
                 else:
                     x = h
-        if blocks:
-            x, jt = x[:m_rows], jt[:m_rows]
         return x, np.swapaxes(jt, 1, 2)
 
     def __call__(self, x) -> np.ndarray:
