@@ -254,7 +254,7 @@ def settle(max_seconds: float = 0.5, window: float = 0.012) -> bool:
     return False
 
 
-def interleaved(fns: dict, repeat: int, min_seconds: float = 3.0, max_seconds: float = 12.0):
+def interleaved(fns: dict, repeat: int, min_seconds: float = 10.0, max_seconds: float = 30.0):
     """Best wall time, best process CPU time and median wall time of each function, the functions run in turn
     within every repeat.
 
@@ -267,7 +267,9 @@ def interleaved(fns: dict, repeat: int, min_seconds: float = 3.0, max_seconds: f
     is a lottery on a loaded machine (with one second in all, the searches
     of 4-15 ms on this benchmark's short networks got five or six runs each,
     and the same network came out at 1.15x numpy in the summary and at
-    0.74x in the detailed cases of one loaded run).  Each run starts after
+    0.74x in the detailed cases of one loaded run; with three seconds in
+    all, at most twelve, the control -- one function timed as two -- read
+    0.62-2.08x itself under ``--load 2``).  Each run starts after
     :func:`settle`: none inherits the spinning BLAS threads of the one
     before it (``SETTLE[0] = False``, ``--no-settle``, times them back to
     back).
@@ -292,11 +294,13 @@ def interleaved(fns: dict, repeat: int, min_seconds: float = 3.0, max_seconds: f
             cpus[k].append(time.process_time() - c)
             timed += walls[k][-1]
         r += 1
+    ROUNDS.append(r)
     return ({k: min(v) for k, v in walls.items()}, {k: min(v) for k, v in cpus.items()},
             {k: float(np.median(v)) for k, v in walls.items()})
 
 
 SETTLE = [True]
+ROUNDS = []  # the rounds of every call of interleaved()
 UNSETTLED = [0]  # runs started although another thread of the process still held a core after 0.5 s
 
 
@@ -396,7 +400,8 @@ def run(args):
           f"rmtfp / floor median {np.median(threaded[:, 1]):.2f}x, max {threaded[:, 1].max():.2f}x")
     print(f"  control, the reference against itself (its one-thread loop timed as a second function, in turn with the "
           f"others: how far these ratios move with the machine alone): best runs min {control[:, 0].min():.2f}x, "
-          f"max {control[:, 0].max():.2f}x; median runs min {control[:, 1].min():.2f}x, max {control[:, 1].max():.2f}x")
+          f"max {control[:, 0].max():.2f}x; median runs min {control[:, 1].min():.2f}x, max {control[:, 1].max():.2f}x"
+          f" ({min(ROUNDS)}-{max(ROUNDS)} runs of each function per network)")
     print(f"  process CPU time (all threads), rmtfp / numpy with one BLAS thread: min {cpu_ratios.min():.2f}x, "
           f"median {np.median(cpu_ratios):.2f}x, max {cpu_ratios.max():.2f}x   (the work done, whatever the load)")
     same, fewer, more = 100 * agree.mean(axis=0)
