@@ -265,7 +265,8 @@ class Network:
         return x[:m] if blocks else x
 
     def _forward_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Phi(x) and DPhi(x) on a 2-d float array (no checks); Phi(x) exactly as :meth:`_forward` gives it.
+        """Phi(x) and DPhi(x) on a 2-d float array (no checks); Phi(x) exactly as ``_forward(x)`` gives it (whole
+        products).
 
         The Jacobian is accumulated input-side first, as J^T of shape
         (m, n_in, n_l), so that every layer is one matrix product.
