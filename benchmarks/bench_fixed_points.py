@@ -177,13 +177,14 @@ class Timings(NamedTuple):
     search: float  # find_fixed_points, default settings
     one: float  # plain numpy, one BLAS thread
     default: float  # plain numpy, the default BLAS threads
-    floor: float  # the float64 floor, the faster of one and the default threads
+    floor: float  # the float64 floor: the fastest chunking, whole or stacked, with one or the default threads
     cpu_ratio: float  # process CPU time, search / plain numpy on one BLAS thread
     on_workers: float  # plain numpy's loop with its products on the search's worker threads
     threaded: float  # the search with blas_threads=None, workers=1
     single: float  # the search with workers=1
     typical: float  # search / plain numpy from the median runs
     control: tuple  # plain numpy (one BLAS thread) against itself timed as a second function: best, median runs
+    runs: int  # runs of each function
 
 
 def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int) -> Timings:
@@ -207,12 +208,12 @@ def timings(net: Network, starts: np.ndarray, repeat: int, point_maps: int) -> T
         block = best_block(net, stacked)
         if block is not None:
             fns[f"floor_default_{stacked}"] = bare_run(net, point_maps, block)
-    best, cpu, median = interleaved(fns, repeat)
+    best, cpu, median, runs = interleaved(fns, repeat)
     typical = median["rmtfp"] / min(median["one"], median["default"])
     floor = min(v for k, v in best.items() if k.startswith("floor"))
     return Timings(best["rmtfp"], best["one"], best["default"], floor, cpu["rmtfp"] / cpu["one"],
                    best["on_workers"], best["threaded"], best["single"], typical,
-                   (best["one_again"] / best["one"], median["one_again"] / median["one"]))
+                   (best["one_again"] / best["one"], median["one_again"] / median["one"]), runs)
 
 
 def default_workers() -> int:
@@ -255,8 +256,8 @@ def settle(max_seconds: float = 0.5, window: float = 0.012) -> bool:
 
 
 def interleaved(fns: dict, repeat: int, min_seconds: float = 10.0, max_seconds: float = 30.0):
-    """Best wall time, best process CPU time and median wall time of each function, the functions run in turn
-    within every repeat.
+    """Best wall time, best process CPU time and median wall time of each function, and the runs of each, the
+    functions run in turn within every repeat.
 
     On a machine whose load changes during the run, timing one function
     ``repeat`` times and then the next would hand a quiet minute to one of
@@ -294,13 +295,11 @@ def interleaved(fns: dict, repeat: int, min_seconds: float = 10.0, max_seconds: 
             cpus[k].append(time.process_time() - c)
             timed += walls[k][-1]
         r += 1
-    ROUNDS.append(r)
     return ({k: min(v) for k, v in walls.items()}, {k: min(v) for k, v in cpus.items()},
-            {k: float(np.median(v)) for k, v in walls.items()})
+            {k: float(np.median(v)) for k, v in walls.items()}, r)
 
 
 SETTLE = [True]
-ROUNDS = []  # the rounds of every call of interleaved()
 UNSETTLED = [0]  # runs started although another thread of the process still held a core after 0.5 s
 
 
@@ -319,27 +318,19 @@ def ten_networks(starts: np.ndarray, n: int, repeat: int):
     fewer where the search's cycle or divergence test stops a start first,
     more where it iterates on from an unstable fixed point or cycle.
     """
-    ratios, floors, agree, cpu_ratios, bound, threaded, vs_one, single, typical = [], [], [], [], [], [], [], [], []
-    control = []
+    agree, measured = [], []
     for seed in range(n):
         net = Network.random(WIDTHS, "hardtanh", "cauchy", rng=seed)
         res = find_fixed_points(net, starts)
         _, np_maps = plain_numpy(net, starts)
         agree.append([np.mean(res.iterations == np_maps), np.mean(res.iterations < np_maps),
                       np.mean(res.iterations > np_maps)])
-        t = timings(net, starts, repeat, res.iterations.sum())
-        reference = min(t.one, t.default)
-        single.append(t.single / t.one)
-        typical.append(t.typical)
-        threaded.append((t.threaded / reference, t.threaded / t.floor))
-        ratios.append(t.search / reference)
-        vs_one.append(t.search / t.one)
-        bound.append(t.on_workers / reference)
-        floors.append(t.search / t.floor)
-        cpu_ratios.append(t.cpu_ratio)
-        control.append(t.control)
-    return (np.array(ratios), np.array(floors), np.array(agree), np.array(cpu_ratios), np.array(bound),
-            np.array(threaded), np.array(vs_one), np.array(single), np.array(typical), np.array(control))
+        measured.append(timings(net, starts, repeat, res.iterations.sum()))
+    t = Timings(*(np.array(field) for field in zip(*measured)))
+    reference = np.minimum(t.one, t.default)
+    return (t.search / reference, t.search / t.floor, np.array(agree), t.cpu_ratio, t.on_workers / reference,
+            np.column_stack([t.threaded / reference, t.threaded / t.floor]), t.search / t.one, t.single / t.one,
+            t.typical, t.control, t.runs)
 
 
 def main():
@@ -375,7 +366,7 @@ def run(args):
     print("timed runs " + ("each after the process's other threads (spinning BLAS threads) have let go of the cores"
                            if SETTLE[0] else "back to back (--no-settle)") + "\n")
     starts = grid()
-    ratios, floors, agree, cpu_ratios, bound, threaded, vs_one, single, typical, control = ten_networks(
+    ratios, floors, agree, cpu_ratios, bound, threaded, vs_one, single, typical, control, runs = ten_networks(
         starts, args.networks, args.repeat)
     print(f"{args.networks} Cauchy networks (seeds 0..{args.networks - 1}): rmtfp / plain numpy "
           f"min {ratios.min():.2f}x, median {np.median(ratios):.2f}x, max {ratios.max():.2f}x   "
@@ -401,7 +392,7 @@ def run(args):
     print(f"  control, the reference against itself (its one-thread loop timed as a second function, in turn with the "
           f"others: how far these ratios move with the machine alone): best runs min {control[:, 0].min():.2f}x, "
           f"max {control[:, 0].max():.2f}x; median runs min {control[:, 1].min():.2f}x, max {control[:, 1].max():.2f}x"
-          f" ({min(ROUNDS)}-{max(ROUNDS)} runs of each function per network)")
+          f" ({runs.min()}-{runs.max()} runs of each function per network)")
     print(f"  process CPU time (all threads), rmtfp / numpy with one BLAS thread: min {cpu_ratios.min():.2f}x, "
           f"median {np.median(cpu_ratios):.2f}x, max {cpu_ratios.max():.2f}x   (the work done, whatever the load)")
     same, fewer, more = 100 * agree.mean(axis=0)
