@@ -210,8 +210,11 @@ def find_fixed_points(net: Network, starts=None, tol: float = 1e-5, max_iter: in
     refine : bool, default True
         Polish fixed points and cycles with Newton's method.
     chunk_size : int, optional
-        Rows per evaluation of Phi (memory bound); the result does not depend
-        on it.
+        Rows per evaluation of Phi (memory bound).  It changes only the
+        last bits of the products (BLAS may round a product of another
+        shape otherwise), so the fixed points only to rounding; a start at
+        the edge of a criterion (a cycle met within the last maps of the
+        budget, or not at all) may be classified otherwise.
     divergence_radius : float, default 1e8
     refine_tol : float, default 1e-12
     neutral_tol : float, default 1e-8
