@@ -253,6 +253,23 @@ def test_distance_table_judges_pairs_at_the_radius_as_the_kd_tree(n):
         assert merge._near_table(pts, radius)[0, 1] == (1 in cKDTree(pts).query_ball_point(p, radius))
 
 
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_column_scan_judges_points_as_the_distance_table(n):
+    # the scan of the orbit points column by column (_near_any) against the table of all distances: the same
+    # points near, also for points at the distance radius to a few ulps (the same sums, in the same order)
+    rng = np.random.default_rng(10 + n)
+    radius = 1e-3
+    for _ in range(200):
+        mine = rng.uniform(-1, 1, size=(int(rng.integers(1, 6)), n))
+        d = rng.normal(size=(50, n))
+        at = mine[rng.integers(0, mine.shape[0], 50)]
+        at = at + d / np.linalg.norm(d, axis=1)[:, None] * radius * (1 + rng.uniform(-3e-16, 3e-16, size=(50, 1)))
+        others = np.concatenate([at, rng.uniform(-1, 1, size=(50, n))])
+        columns = [np.ascontiguousarray(c) for c in others.T]
+        np.testing.assert_array_equal(merge._near_any(mine, radius, columns),
+                                      merge._near_table(mine, radius, others).any(axis=0))
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_batched_newton_agrees_with_one_point_at_a_time(seed):
     # Newton's method on a batch (one linear solve per point, stacked) against the same method started on

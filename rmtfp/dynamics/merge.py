@@ -136,6 +136,23 @@ def _near_table(points: np.ndarray, radius: float, others: Optional[np.ndarray] 
     return (diff * diff).sum(axis=2) <= radius * radius
 
 
+def _near_any(points: np.ndarray, radius: float, columns: list) -> np.ndarray:
+    """Which of the points whose coordinates are ``columns`` are within ``radius`` of any of ``points``:
+    ``_near_table(points, radius, others).any(axis=0)`` with the same sums, column by column (numpy sums the
+    last axis of a (k, m, n) array for small n slowly: 0.5 ms against 0.1 ms for 4 points against 6724)."""
+    r2 = radius * radius
+    near = np.zeros(columns[0].size, dtype=bool)
+    for point in points:
+        d2 = columns[0] - point[0]
+        d2 *= d2
+        for col, x in zip(columns[1:], point[1:]):
+            d = col - x
+            d *= d
+            d2 += d  # coordinate by coordinate, in order: the sums of _near_table (and of the k-d tree)
+        near |= d2 <= r2
+    return near
+
+
 def _greedy(points: np.ndarray, residuals: np.ndarray, radius: float, owner: Optional[np.ndarray] = None,
             n_items: Optional[int] = None):
     """:func:`_leader_clusters` by a k-d tree search around every leader in turn (in up to three dimensions,
@@ -165,12 +182,13 @@ def _greedy(points: np.ndarray, residuals: np.ndarray, radius: float, owner: Opt
         by_owner = np.argsort(owner, kind="stable")
         start = np.searchsorted(owner[by_owner], np.arange(n_items + 1))
         tree = []  # built once a few leaders have scanned all points (a scan is cheaper for a few clusters)
+        columns = [np.ascontiguousarray(c) for c in points.T] if points.shape[1] <= 3 else None
 
         def near_points(item):
             mine = points[by_owner[start[item]:start[item + 1]]]
             hit = np.zeros(n_items, dtype=bool)  # the items owning a point near one of mine (no sort needed)
-            if not tree and points.shape[1] <= 3 and len(leaders) < _OWNER_SCANS:
-                hit[owner[_near_table(mine, radius, points).any(axis=0)]] = True
+            if not tree and columns is not None and len(leaders) < _OWNER_SCANS:
+                hit[owner[_near_any(mine, radius, columns)]] = True
             else:
                 if not tree:
                     tree.append(cKDTree(points))
