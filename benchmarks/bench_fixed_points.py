@@ -268,15 +268,15 @@ def interleaved(fns: dict, repeat: int, min_seconds: float = 10.0, max_seconds: 
     until the timed runs have taken ``min_seconds`` in all, or 20 times
     ``repeat`` rounds, or ``max_seconds`` have passed.  Under load the
     time of a run is bimodal (on two cores with two busy processes, a run
-    of the one-thread reference takes 0.7 or 1.4-1.6 times its median,
-    as it has a core to itself or shares one), and a best of a few runs is
-    a lottery: timed as two functions, the same loop read 0.6-1.5 times
-    itself from its best of 5 runs, 0.93-1.11 times from its best of 20
-    (95 % of the windows of 20 rounds in 90 s of runs on each of four
-    networks; 0.82-1.08 for a run of 0.3 s, which rarely has a core to
-    itself throughout).  The mean of the runs moves less than their median,
-    which falls between the two modes: 0.82-1.25 against 0.67-1.50 times
-    itself from 20 runs.  Each run starts
+    of 30-60 ms of the one-thread reference takes about 0.7 or 1.4-1.6
+    times its median, as it has a core to itself or shares one), and a best of a few runs is
+    a lottery: timed as two functions, the same loop read 0.64-1.37 times
+    itself from its best of 5 runs, 0.96-1.04 times from its best of 20
+    (``bench_timing_spread.py``: 95 % of the windows of 5 or 20 rounds in
+    90 s of runs on each of three networks; 0.83-1.13 for a run of 0.3 s,
+    which rarely has a core to itself throughout).  The mean of the runs
+    moves less than their median, which falls between the two modes:
+    0.81-1.20 against 0.63-1.70 times itself from 20 runs.  Each run starts
     after :func:`settle`: none inherits the spinning BLAS threads of the
     one before it (``SETTLE[0] = False``, ``--no-settle``, times them back
     to back).

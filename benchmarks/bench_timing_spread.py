@@ -11,7 +11,9 @@ over all windows of k consecutive rounds (k = 5, 10, 20, 40), the range
 best run, the median run, the mean of the runs -- and of the search against
 the reference and against the floor.  Identical code reads 1.0 on a quiet
 machine; the ranges show how many runs a verdict needs under the load of
-``--load`` busy processes (default 2).  ``--out`` keeps the runs (npz).
+``--load`` busy processes (default 2), and the quantiles of the
+reference's run times show the two modes of a loaded machine (a core to
+itself, or a core shared).  ``--out`` keeps the runs (npz).
 """
 
 from __future__ import annotations
@@ -79,7 +81,9 @@ def main():
             net = Network.random(WIDTHS, "hardtanh", "cauchy", rng=seed)
             w = record(net, grid(), args.seconds)
             kept.update({f"{seed}_{k}": v for k, v in w.items()})
-            print(f"seed {seed}: {w['search'].size} rounds; reference median {1e3 * np.median(w['reference']):.1f} ms")
+            quantiles = np.quantile(w["reference"], [0.05, 0.25, 0.5, 0.75, 0.95]) / np.median(w["reference"])
+            print(f"seed {seed}: {w['search'].size} rounds; reference median {1e3 * np.median(w['reference']):.1f} ms, "
+                  f"its runs at 5, 25, 50, 75, 95 %: " + ", ".join(f"{q:.2f}" for q in quantiles) + " x the median")
             pairs = {"control": ("reference again", "reference"), "search / reference": ("search", "reference"),
                      "search / floor": ("search", "floor")}
             for k in (5, 10, 20, 40):
