@@ -269,26 +269,40 @@ def interleaved(fns: dict, repeat: int, min_seconds: float = 10.0, max_seconds: 
     ``repeat`` rounds, or ``max_seconds`` have passed.  Under load the
     time of a run is bimodal (on two cores with two busy processes, a run
     of 30-60 ms of the one-thread reference takes about 0.7 or 1.4-1.6
-    times its median, as it has a core to itself or shares one), and a best of a few runs is
-    a lottery: timed as two functions, the same loop read 0.64-1.37 times
-    itself from its best of 5 runs, 0.96-1.04 times from its best of 20
-    (``bench_timing_spread.py``: 95 % of the windows of 5 or 20 rounds in
-    90 s of runs on each of three networks; 0.83-1.13 for a run of 0.3 s,
-    which rarely has a core to itself throughout).  The mean of the runs
+    times its median, as it has a core to itself or shares one), and a
+    best of a few runs is a lottery: timed as two functions, the same loop
+    read 0.64-1.37 times itself from its best of 5 runs, 0.96-1.04 times
+    from its best of 20 (``bench_timing_spread.py``: 95 % of the windows of
+    5 or 20 rounds in 90 s of runs on each of three networks; 0.83-1.13 for
+    a fourth, whose runs of 0.3 s rarely have a core to themselves
+    throughout).  The mean of the runs
     moves less than their median, which falls between the two modes:
     0.81-1.20 against 0.63-1.70 times itself from 20 runs.  Each run starts
     after :func:`settle`: none inherits the spinning BLAS threads of the
     one before it (``SETTLE[0] = False``, ``--no-settle``, times them back
     to back).
     """
+    start = time.perf_counter()
+
+    def more(rounds: int, timed: float) -> bool:
+        return rounds < repeat or (timed < min_seconds and rounds < 20 * repeat
+                                   and time.perf_counter() - start < max_seconds)
+
+    walls, cpus = timed_rounds(fns, more)
+    return ({k: min(v) for k, v in walls.items()}, {k: min(v) for k, v in cpus.items()},
+            {k: float(np.mean(v)) for k, v in walls.items()}, len(walls[next(iter(fns))]))
+
+
+def timed_rounds(fns: dict, more) -> tuple[dict, dict]:
+    """Wall and process CPU times of every run of each function, the functions run in turn, in a new random
+    order every round, while ``more(rounds done, seconds of timed runs)``; each run after :func:`settle`."""
     walls = {k: [] for k in fns}
     cpus = {k: [] for k in fns}
     keys = list(fns)
     order = np.random.default_rng(0)
-    start = time.perf_counter()
     timed = 0.0
     r = 0
-    while r < repeat or (timed < min_seconds and r < 20 * repeat and time.perf_counter() - start < max_seconds):
+    while more(r, timed):
         # a new order in every round, so that each function follows each other about equally often (without
         # settling, the BLAS threads of a threaded run keep spinning a while after it and slow down whatever
         # runs next: a rotation of one order would keep every function behind the same one)
@@ -301,8 +315,7 @@ def interleaved(fns: dict, repeat: int, min_seconds: float = 10.0, max_seconds: 
             cpus[k].append(time.process_time() - c)
             timed += walls[k][-1]
         r += 1
-    return ({k: min(v) for k, v in walls.items()}, {k: min(v) for k, v in cpus.items()},
-            {k: float(np.mean(v)) for k, v in walls.items()}, r)
+    return walls, cpus
 
 
 SETTLE = [True]

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from bench_fixed_points import WIDTHS, _burn, one_thread, plain_numpy, settle
+from bench_fixed_points import WIDTHS, _burn, one_thread, plain_numpy, timed_rounds
 from rmtfp import Network, find_fixed_points, grid
 from rmtfp._threads import limit_blas_threads
 
@@ -43,15 +43,8 @@ def record(net: Network, starts: np.ndarray, seconds: float) -> dict:
            "reference": one_thread(lambda: plain_numpy(net, starts)),
            "reference again": one_thread(lambda: plain_numpy(net, starts)),
            "floor": one_thread(bare_run(net, point_maps, chunking))}
-    walls = {k: [] for k in fns}
-    order = np.random.default_rng(0)
     start = time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        for k in order.permutation(list(fns)):
-            settle()
-            t = time.perf_counter()
-            fns[k]()
-            walls[k].append(time.perf_counter() - t)
+    walls, _ = timed_rounds(fns, lambda rounds, timed: time.perf_counter() - start < seconds)
     return {k: np.array(v) for k, v in walls.items()}
 
 
