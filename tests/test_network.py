@@ -112,7 +112,10 @@ def test_stacked_products_are_the_products_of_their_blocks(m):
     np.testing.assert_array_equal(y, _products_by_block(net, padded, rows)[:m])
     whole = net(x)
     np.testing.assert_array_equal(whole, _products_by_block(net, x, m))
-    np.testing.assert_array_equal(net._forward_jacobian(x)[0], whole)
+    fwd, jac = net._forward_jacobian(x)
+    np.testing.assert_array_equal(fwd, whole)  # the Jacobian's forward pass is Phi as net(x) gives it
+    assert jac.shape == (m, 2, 2)
+    np.testing.assert_allclose(jac, net.jacobian(x[::-1])[::-1], rtol=1e-12, atol=1e-13)  # other order: rounding
     # stacked against whole: the same sums in another order (100 terms of size <= ~1, eps each)
     np.testing.assert_allclose(y, whole, rtol=0, atol=1e-13)
 
